@@ -1,0 +1,21 @@
+export { Transcriber } from "./transcriber.js";
+export type { TranscribeOptions, JobOptions, TranscriberEvents } from "./transcriber.js";
+export type { TranscriberOptions } from "./options.js";
+export { TranscriptionJob } from "./job.js";
+export {
+  HookscribeError,
+  SubmitError,
+  TranscriptionError,
+  TranscriptionTimeoutError,
+  AbortError,
+  ConfigurationError,
+  StoreError,
+  UnknownJobError,
+} from "./errors.js";
+export type { Transcript, Word, JobStatus, SilenceInfo, DeadLetter, Logger } from "./types.js";
+export { genericProvider } from "./providers/generic.js";
+export type { GenericProviderOptions } from "./providers/generic.js";
+export type { Provider, ProviderEvent, SubmitRequest, SubmitContext, WebhookRequest } from "./providers/provider.js";
+export type { Verification } from "./receiver/auth/verification.js";
+export { signHmacHex, verifyHmacHex } from "./receiver/auth/hmac-hex.js";
+export { signStandardWebhook, verifyStandardWebhook } from "./receiver/auth/standard-webhooks.js";

@@ -1,0 +1,136 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WebhookRequest } from "../providers/provider.js";
+import type { Logger } from "../types.js";
+import { BodyTooLargeError, readBody } from "./read-body.js";
+import { type WebhookRoute, parseWebhookPath } from "./webhook-route.js";
+
+export interface ReceiverConfig {
+  host: string;
+  port: number;
+  path: string;
+  maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** What the intake answers for a delivery that passed routing and limits. */
+export interface Reply {
+  status: 200 | 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503;
+  /** Safe to send to the caller and to log: never holds a secret or transcript text. */
+  message: string;
+}
+
+export type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => Promise<Reply>;
+
+/**
+ * The embedded `node:http` server. It does routing, limits and timeouts only; everything about
+ * authenticity and storage belongs to the `DeliveryHandler`. It answers every bad request with
+ * its own status and keeps serving.
+ */
+export class WebhookReceiver {
+  private readonly server: Server;
+  private inFlight = new Set<Promise<void>>();
+  private accepting = true;
+
+  constructor(
+    private readonly config: ReceiverConfig,
+    private readonly handler: DeliveryHandler,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((request, response) => {
+      const done = this.serve(request, response).finally(() => this.inFlight.delete(done));
+      this.inFlight.add(done);
+    });
+    // Slow or silent clients must not hold sockets: bound the headers and the whole request.
+    this.server.headersTimeout = config.headersTimeoutMs;
+    this.server.requestTimeout = config.requestTimeoutMs;
+    this.server.on("clientError", (error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      else socket.destroy(error);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** `http://host:port` of the listening server. */
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  /** From now on deliveries are answered `503`, which providers retry later. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Waits for in-flight deliveries, then closes every connection. */
+  async close(): Promise<void> {
+    this.stopAccepting();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await Promise.allSettled([...this.inFlight]);
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const pathname = new URL(request.url ?? "/", "http://receiver").pathname;
+    const route = parseWebhookPath(pathname, this.config.path);
+    const reply = await this.replyTo(request, route).catch((error: unknown): Reply => {
+      this.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
+      return { status: 500, message: "internal error" };
+    });
+    send(response, reply.status, reply.message);
+    this.logger.debug(
+      { status: reply.status, provider: route?.provider, ref: route?.ref, ms: Math.round(performance.now() - started) },
+      reply.status === 200 ? "webhook acked" : `webhook refused: ${reply.message}`,
+    );
+  }
+
+  private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined): Promise<Reply> {
+    if (!route) return { status: 404, message: "no webhook route at this path" };
+    if (request.method !== "POST") return { status: 405, message: "webhooks must be POSTed" };
+    if (!isJson(request.headers["content-type"])) return { status: 415, message: "content type must be application/json" };
+    if (!this.accepting) return { status: 503, message: "receiver is shutting down; retry later" };
+    let rawBody: Buffer;
+    try {
+      rawBody = await readBody(request, this.config.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return { status: 413, message: `body larger than ${this.config.maxBodyBytes} bytes` };
+      throw error;
+    }
+    return this.handler(route, { headers: request.headers, rawBody });
+  }
+}
+
+function send(response: ServerResponse, status: number, message: string): void {
+  if (response.headersSent) return;
+  const body = JSON.stringify(status === 200 ? { ok: true } : { error: message });
+  response.statusCode = status;
+  response.setHeader("content-type", "application/json");
+  response.setHeader("content-length", Buffer.byteLength(body));
+  if (status === 405) response.setHeader("allow", "POST");
+  // Refused before its body was read: close, so the unread body cannot linger on a kept-alive socket.
+  if (status === 404 || status === 405 || status === 413 || status === 415) response.setHeader("connection", "close");
+  response.end(body);
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  return type === "application/json" || (type?.startsWith("application/") === true && type.endsWith("+json"));
+}
+
+function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
+}

@@ -1,0 +1,94 @@
+import { z } from "zod";
+
+/**
+ * What the store keeps, as zod schemas: the store file crosses a process boundary (an earlier
+ * process, a human editor), so it is validated on every open.
+ */
+
+const jobStatusSchema = z.enum(["submitting", "queued", "processing", "completed", "error"]);
+
+const wordSchema = z.object({
+  text: z.string(),
+  start: z.number(),
+  end: z.number(),
+  confidence: z.number().optional(),
+  speaker: z.string().optional(),
+});
+
+/** A provider event as accepted by the receiver (or by the one status check at a deadline). */
+export const providerEventSchema = z.object({
+  jobId: z.string(),
+  status: z.enum(["queued", "processing", "completed", "error"]),
+  result: z
+    .object({
+      text: z.string(),
+      words: z.array(wordSchema),
+      language: z.string().optional(),
+      durationSec: z.number().optional(),
+    })
+    .optional(),
+  error: z.string().optional(),
+  raw: z.unknown(),
+});
+
+/** One job, keyed by its local `ref` (known before the provider's job id is). */
+export const jobRecordSchema = z.object({
+  ref: z.string(),
+  provider: z.string(),
+  /** The provider's job id, once the submit answered or a webhook told us. */
+  jobId: z.string().optional(),
+  status: jobStatusSchema,
+  /** SHA-256 of the per-job webhook token; the token itself only ever lives in the webhook URL. */
+  tokenHash: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  /** When the job reached a terminal status. */
+  finishedAt: z.number().optional(),
+  /** The terminal event was handled: transcript stored and announced, or failure reported. */
+  processed: z.boolean(),
+  /** The provider's failure message for a job in `error`. */
+  error: z.string().optional(),
+});
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+
+/** A terminal event, durable on receipt and waiting for (or done with) the worker. */
+export const deliveryRecordSchema = z.object({
+  id: z.string(),
+  ref: z.string(),
+  jobId: z.string(),
+  event: providerEventSchema,
+  receivedAt: z.number(),
+  /** Set once the worker fetched a thin event's result, so it is never fetched twice. */
+  fetched: providerEventSchema.optional(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+export const deadLetterRecordSchema = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  ref: z.string(),
+  jobId: z.string(),
+  error: z.string(),
+  attempts: z.number().int(),
+  failedAt: z.number(),
+});
+export type DeadLetterRecord = z.infer<typeof deadLetterRecordSchema>;
+
+export const STORE_VERSION = 1;
+
+/** The lowdb document. Transcripts live in their own files, so this stays small. */
+export const storeDocumentSchema = z.object({
+  version: z.literal(STORE_VERSION),
+  /** Journal entries up to this sequence number are folded into this document. */
+  journalSeq: z.number().int().nonnegative(),
+  jobs: z.record(z.string(), jobRecordSchema),
+  inbox: z.record(z.string(), deliveryRecordSchema),
+  deadLetters: z.record(z.string(), deadLetterRecordSchema),
+});
+export type StoreDocument = z.infer<typeof storeDocumentSchema>;
+
+export type Collection = "jobs" | "inbox" | "deadLetters";
+
+export function emptyDocument(): StoreDocument {
+  return { version: STORE_VERSION, journalSeq: 0, jobs: {}, inbox: {}, deadLetters: {} };
+}

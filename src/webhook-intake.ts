@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import { ZodError } from "zod";
+import type { Provider, ProviderEvent, WebhookRequest } from "./providers/provider.js";
+import type { Reply } from "./receiver/webhook-receiver.js";
+import { type WebhookRoute, tokenMatches } from "./receiver/webhook-route.js";
+import type { JobStore } from "./store/job-store.js";
+import type { JobRecord } from "./store/records.js";
+import { type Logger, isStatusAdvance, isTerminal } from "./types.js";
+import type { WaiterRegistry } from "./waiter-registry.js";
+import type { Worker } from "./worker.js";
+
+export interface IntakeDeps {
+  store: JobStore;
+  provider: Provider;
+  worker: Worker;
+  waiters: WaiterRegistry;
+  logger: Logger;
+  /** Told about every authenticated webhook (the silence monitor listens). */
+  onWebhook: () => void;
+}
+
+/**
+ * Where a webhook is verified and made durable, in this order: the URL's per-job token, the
+ * provider's signature, the payload's schema, the monotonic status rule, the journal write.
+ * Only then is it acknowledged; the worker does the rest after the ack.
+ */
+export class WebhookIntake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  readonly handle = async (route: WebhookRoute, request: WebhookRequest): Promise<Reply> => {
+    const { store, provider, logger } = this.deps;
+    if (route.provider !== provider.name) return { status: 404, message: `no provider named ${route.provider} here` };
+    const job = store.job(route.ref);
+    if (!job || job.provider !== provider.name || !tokenMatches(route.token, job.tokenHash)) {
+      return { status: 401, message: "unknown webhook URL or wrong token" };
+    }
+    const verification = provider.authenticate(request);
+    if (!verification.ok) {
+      logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");
+      return { status: 401, message: verification.reason };
+    }
+    let event: ProviderEvent;
+    try {
+      event = provider.parse(JSON.parse(request.rawBody.toString("utf8")));
+    } catch (error) {
+      return { status: 400, message: describeParseError(error, provider.name) };
+    }
+    if (job.jobId !== undefined && job.jobId !== event.jobId) {
+      logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
+      return { status: 400, message: "job_id in the body does not belong to this webhook URL" };
+    }
+    this.deps.onWebhook();
+    try {
+      await this.accept(job, event);
+    } catch (error) {
+      logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
+      return { status: 503, message: "could not store the event; retry later" };
+    }
+    return { status: 200, message: "ok" };
+  };
+
+  /**
+   * Applies an event to its job: a duplicate or stale status changes nothing (but still waits
+   * until the state it duplicates is durable); an advance is written to the journal, and a
+   * terminal one is handed to the worker. Resolves once durable.
+   */
+  async accept(job: JobRecord, event: ProviderEvent): Promise<void> {
+    const { store, worker, waiters, logger } = this.deps;
+    if (!isStatusAdvance(job.status, event.status)) {
+      logger.debug({ jobId: event.jobId, status: event.status, stored: job.status }, "duplicate or stale webhook");
+      await store.whenDurable(job.ref);
+      return;
+    }
+    const now = Date.now();
+    const updated: JobRecord = { ...job, jobId: event.jobId, status: event.status, updatedAt: now };
+    if (isTerminal(event.status)) {
+      updated.finishedAt = now;
+      if (event.error !== undefined) updated.error = event.error;
+      const delivery = { id: randomUUID(), ref: job.ref, jobId: event.jobId, event, receivedAt: now };
+      const durable = store.acceptDelivery(updated, delivery);
+      // The worker waits for durability itself; queuing now keeps a retried write from being forgotten.
+      worker.enqueue(delivery.id);
+      await durable;
+    } else {
+      await store.saveJob(updated);
+    }
+    logger.info({ jobId: event.jobId, status: event.status }, "webhook accepted");
+    waiters.status(job.ref, event.status, event.jobId);
+  }
+}
+
+function describeParseError(error: unknown, provider: string): string {
+  if (error instanceof SyntaxError) return "body is not valid JSON";
+  if (error instanceof ZodError) {
+    const issue = error.issues[0];
+    return `body does not match the ${provider} webhook schema: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`;
+  }
+  return `body could not be parsed: ${(error as Error).message}`;
+}

@@ -1,0 +1,194 @@
+import PQueue from "p-queue";
+import { backoffDelay } from "./backoff.js";
+import { HookscribeError, TranscriptionError } from "./errors.js";
+import type { Provider, ProviderEvent } from "./providers/provider.js";
+import type { JobStore } from "./store/job-store.js";
+import type { DeliveryRecord } from "./store/records.js";
+import type { Logger, Transcript } from "./types.js";
+import type { WaiterRegistry } from "./waiter-registry.js";
+
+/** Processing retries of the worker. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included, before an event becomes a dead letter. */
+  attempts: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface WorkerDeps {
+  store: JobStore;
+  provider: Provider;
+  waiters: WaiterRegistry;
+  logger: Logger;
+  retry: RetryPolicy;
+  concurrency: number;
+  /** Called once per job with its transcript (the client emits `'transcript'`). */
+  announce: (transcript: Transcript) => void;
+}
+
+/**
+ * Turns accepted terminal events into results, after the ack: fetch the result of a thin event
+ * (once), store the transcript, resolve waiters, announce it, mark the job processed. A failing
+ * step is retried with backoff; after `retry.attempts` the event becomes a dead letter.
+ */
+export class Worker {
+  private readonly queue: PQueue;
+  private readonly scheduled = new Set<string>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Jobs announced in this process: a retry after a failed final write must not announce twice. */
+  private readonly announced = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.queue = new PQueue({ concurrency: deps.concurrency });
+  }
+
+  /** Processes a stored delivery; a delivery already queued or waiting for a retry is left alone. */
+  enqueue(deliveryId: string): void {
+    if (this.stopped || this.scheduled.has(deliveryId)) return;
+    this.scheduled.add(deliveryId);
+    this.schedule(deliveryId, 1);
+  }
+
+  /** Queues every stored delivery that is not processed and not dead-lettered (after a restart). */
+  resume(): number {
+    const deadLettered = new Set(this.deps.store.deadLetters().map((letter) => letter.deliveryId));
+    const pending = this.deps.store.deliveries().filter((delivery) => !deadLettered.has(delivery.id));
+    for (const delivery of pending) this.enqueue(delivery.id);
+    return pending.length;
+  }
+
+  /** Processes a dead letter once more; on success the dead letter is gone, on failure it is updated. */
+  async replay(deadLetterId: string): Promise<void> {
+    const { store } = this.deps;
+    const letter = store.deadLetter(deadLetterId);
+    if (!letter) throw new HookscribeError(`No dead letter with id ${deadLetterId} (already replayed?)`);
+    const delivery = store.delivery(letter.deliveryId);
+    if (!delivery) throw new HookscribeError(`Dead letter ${deadLetterId} has no stored event left to process`);
+    try {
+      await this.queue.add(() => this.process(delivery));
+    } catch (error) {
+      await store.saveDeadLetter({ ...letter, attempts: letter.attempts + 1, error: messageOf(error), failedAt: Date.now() });
+      throw error;
+    }
+  }
+
+  /** Stops retries and waits for the running work; what is left is processed on the next start. */
+  async drain(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    await this.queue.onIdle();
+  }
+
+  private schedule(deliveryId: string, attempt: number): void {
+    void this.queue.add(() => this.attempt(deliveryId, attempt));
+  }
+
+  private async attempt(deliveryId: string, attempt: number): Promise<void> {
+    const { store, logger, retry } = this.deps;
+    const delivery = store.delivery(deliveryId);
+    if (!delivery) {
+      this.scheduled.delete(deliveryId);
+      return;
+    }
+    try {
+      await this.process(delivery);
+      this.scheduled.delete(deliveryId);
+    } catch (error) {
+      if (this.stopped) {
+        this.scheduled.delete(deliveryId);
+        return;
+      }
+      if (attempt >= retry.attempts) {
+        this.scheduled.delete(deliveryId);
+        logger.error({ jobId: delivery.jobId, attempts: attempt, err: messageOf(error) }, "processing failed; event dead-lettered");
+        await this.deadLetter(delivery, attempt, error);
+        return;
+      }
+      const delayMs = Math.round(backoffDelay(attempt, retry.minDelayMs, retry.maxDelayMs));
+      logger.warn({ jobId: delivery.jobId, attempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        this.schedule(deliveryId, attempt + 1);
+      }, delayMs);
+      this.retryTimers.add(timer);
+    }
+  }
+
+  private async deadLetter(delivery: DeliveryRecord, attempts: number, error: unknown): Promise<void> {
+    await this.deps.store
+      .saveDeadLetter({
+        id: delivery.id,
+        deliveryId: delivery.id,
+        ref: delivery.ref,
+        jobId: delivery.jobId,
+        error: messageOf(error),
+        attempts,
+        failedAt: Date.now(),
+      })
+      .catch((storeError: unknown) => {
+        // Still unprocessed in the inbox: the next start() picks it up again.
+        this.deps.logger.error({ jobId: delivery.jobId, err: messageOf(storeError) }, "could not store the dead letter");
+      });
+  }
+
+  private async process(delivery: DeliveryRecord): Promise<void> {
+    const { store, waiters, logger } = this.deps;
+    // Only work on what would survive a crash; a failed journal write makes this attempt fail and retry.
+    await store.whenDurable(delivery.ref);
+    const job = store.job(delivery.ref);
+    if (!job) {
+      logger.warn({ jobId: delivery.jobId }, "event for a job no longer in the store; dropped");
+      return;
+    }
+    if (job.processed) {
+      await store.completeDelivery(job, delivery.id);
+      return;
+    }
+    const event = delivery.event.status === "completed" && !delivery.event.result ? await this.fetchOnce(delivery) : delivery.event;
+    if (event.status === "error") {
+      await store.completeDelivery({ ...store.job(delivery.ref)!, processed: true, error: event.error }, delivery.id);
+      logger.info({ jobId: delivery.jobId }, "provider reported the job failed");
+      waiters.reject(delivery.ref, new TranscriptionError(delivery.jobId, event.error));
+      return;
+    }
+    if (!event.result) throw new HookscribeError(`Provider answered status "${event.status}" for a job its webhook said was completed`);
+    const transcript: Transcript = {
+      jobId: delivery.jobId,
+      provider: job.provider,
+      status: "completed",
+      text: event.result.text,
+      words: event.result.words,
+      language: event.result.language,
+      durationSec: event.result.durationSec,
+      raw: event.raw,
+    };
+    await store.saveTranscript(delivery.ref, transcript);
+    // Announce before marking processed: a crash in between repeats the announcement, never loses it.
+    if (!this.announced.has(delivery.ref)) {
+      this.announced.add(delivery.ref);
+      waiters.resolve(delivery.ref, transcript);
+      this.deps.announce(transcript);
+    }
+    await store.completeDelivery({ ...store.job(delivery.ref)!, processed: true, updatedAt: Date.now() }, delivery.id);
+    logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
+  }
+
+  /** Fetches a thin event's result, keeping it with the delivery so no retry or restart fetches again. */
+  private async fetchOnce(delivery: DeliveryRecord): Promise<ProviderEvent> {
+    if (delivery.fetched) return delivery.fetched;
+    const { provider, store } = this.deps;
+    if (!provider.fetchResult) {
+      throw new HookscribeError(`Provider ${provider.name} sent a webhook without the transcript and cannot fetch results`);
+    }
+    const fetched = await provider.fetchResult(delivery.jobId);
+    if (fetched.jobId !== delivery.jobId) throw new HookscribeError(`Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
+    await store.saveDelivery({ ...delivery, fetched });
+    return fetched;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
