@@ -38,7 +38,9 @@ export class WebhookReceiver {
     private readonly handler: DeliveryHandler,
     private readonly logger: Logger,
   ) {
-    this.server = createServer((request, response) => {
+    // Node checks header and request timeouts every 30 s by default; check often enough to honour short ones.
+    const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.headersTimeoutMs / 2));
+    this.server = createServer({ connectionsCheckingInterval }, (request, response) => {
       const done = this.serve(request, response).finally(() => this.inFlight.delete(done));
       this.inFlight.add(done);
     });

@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Logger, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
+import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
+
+export const SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog";
+
+/** A temp directory for one test's store; removed by `cleanup`. */
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "hookscribe-test-"));
+}
+
+/** Scaled-down delays so retries and backoffs take milliseconds. */
+export const FAST_DEV: DevProviderOptions = {
+  processingDelayMs: 20,
+  retryDelaysMs: [20, 40, 80],
+  engine: fixedTextEngine(SAMPLE_TEXT),
+};
+
+export function fastProvider(dev: DevProvider, overrides: Partial<Parameters<typeof genericProvider>[0]> = {}) {
+  return genericProvider({
+    baseUrl: dev.url,
+    apiKey: dev.apiKey,
+    webhookSecret: dev.webhookSecret,
+    retry: { limit: 3, minDelayMs: 5, maxDelayMs: 20 },
+    ...overrides,
+  });
+}
+
+export interface Harness {
+  dev: DevProvider;
+  client: Transcriber;
+  dir: string;
+  storePath: string;
+  logs: { level: string; obj: object; msg?: string }[];
+  /** A second client on the same store (after `client.close()`), as a restarted process would have. */
+  restart(overrides?: Partial<TranscriberOptions>): Transcriber;
+  cleanup(): Promise<void>;
+}
+
+/** Emulator + client on an ephemeral port + store in a temp dir, all real. */
+export async function harness(options: { dev?: DevProviderOptions; client?: Partial<TranscriberOptions>; dir?: string } = {}): Promise<Harness> {
+  const dev = await startDevProvider({ ...FAST_DEV, ...options.dev });
+  const dir = options.dir ?? (await tempDir());
+  const storePath = join(dir, "store.json");
+  const logs: Harness["logs"] = [];
+  const logger: Logger = {
+    debug: (obj, msg) => logs.push({ level: "debug", obj, msg }),
+    info: (obj, msg) => logs.push({ level: "info", obj, msg }),
+    warn: (obj, msg) => logs.push({ level: "warn", obj, msg }),
+    error: (obj, msg) => logs.push({ level: "error", obj, msg }),
+  };
+  const clients: Transcriber[] = [];
+  const make = (overrides: Partial<TranscriberOptions> = {}) => {
+    const client = new Transcriber({
+      provider: fastProvider(dev),
+      receiver: { port: 0 },
+      storePath,
+      retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 20 },
+      logger,
+      ...options.client,
+      ...overrides,
+    });
+    clients.push(client);
+    return client;
+  };
+  const client = make();
+  return {
+    dev,
+    client,
+    dir,
+    storePath,
+    logs,
+    restart: make,
+    async cleanup() {
+      for (const c of clients) await c.close();
+      await dev.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `predicate` holds, checking every few ms; fails after `timeoutMs`. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

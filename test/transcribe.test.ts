@@ -1,0 +1,152 @@
+import { readFile, readdir } from "node:fs/promises";
+import { SubmitError, TranscriptionError, type Transcript } from "hookscribe";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+
+let h: Harness;
+afterEach(async () => h?.cleanup());
+
+function collect(h: Harness): Transcript[] {
+  const seen: Transcript[] = [];
+  h.client.on("transcript", (t) => seen.push(t));
+  return seen;
+}
+
+async function storeDocument(h: Harness) {
+  await h.client.close();
+  return JSON.parse(await readFile(h.storePath, "utf8"));
+}
+
+describe("transcribe() end to end against the emulator", () => {
+  it("resolves with the transcript from the verified webhook, one submit, no fetch", async () => {
+    h = await harness();
+    const events = collect(h);
+    const statuses: string[] = [];
+    const job = h.client.transcribe("https://audio.example/call.wav", { onStatus: (s) => statuses.push(s) });
+    expect(job.status).toBe("submitting");
+    const jobId = await job.submitted;
+    const transcript = await job;
+
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(transcript.jobId).toBe(jobId);
+    expect(job.jobId).toBe(jobId);
+    expect(job.status).toBe("completed");
+    expect(transcript.provider).toBe("generic");
+    expect(transcript.words.map((w) => w.text)).toEqual(SAMPLE_TEXT.split(" "));
+    expect(transcript.words.every((w) => w.end >= w.start)).toBe(true);
+    expect(statuses).toEqual(["queued", "processing", "completed"]);
+    expect(events.map((t) => t.jobId)).toEqual([jobId]);
+    expect(h.dev.stats.submits).toBe(1);
+    expect(h.dev.stats.statusFetches).toBe(0);
+
+    // The file on disk (not a memory adapter) holds the finished job and its transcript.
+    const doc = await storeDocument(h);
+    const [record] = Object.values(doc.jobs) as { jobId: string; status: string; processed: boolean; ref: string }[];
+    expect(record).toMatchObject({ jobId, status: "completed", processed: true });
+    const stored = JSON.parse(await readFile(`${h.storePath}.transcripts/${record!.ref}.json`, "utf8"));
+    expect(stored.text).toBe(SAMPLE_TEXT);
+  });
+
+  it("fetches a thin delivery's result exactly once", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true, duplicateDeliveries: 2 } } });
+    const transcript = await h.client.transcribe("https://audio.example/thin.wav");
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    await until(() => h.dev.stats.webhooksDelivered >= 6);
+    expect(h.dev.stats.statusFetches).toBe(1);
+  });
+
+  it("emits 'transcript' once however often the provider delivers", async () => {
+    h = await harness({ dev: { faults: { duplicateDeliveries: 3 } } });
+    const events = collect(h);
+    const transcripts = await Promise.all([1, 2, 3].map((n) => h.client.transcribe(`https://audio.example/${n}.wav`)));
+    // processing + completed, each sent 1 + 3 times, for 3 jobs
+    await until(() => h.dev.stats.webhooksDelivered === 3 * 2 * 4);
+    expect(events.map((t) => t.jobId).sort()).toEqual(transcripts.map((t) => t.jobId).sort());
+    const doc = await storeDocument(h);
+    expect(Object.keys(doc.jobs)).toHaveLength(3);
+    expect(Object.keys(doc.inbox)).toHaveLength(0);
+  });
+
+  it("ignores a stale status that arrives after the terminal one", async () => {
+    h = await harness({ dev: { faults: { outOfOrder: true } } });
+    const statuses: string[] = [];
+    const job = h.client.transcribe("https://audio.example/ooo.wav", { onStatus: (s) => statuses.push(s) });
+    await job;
+    await until(() => h.dev.stats.webhooksDelivered === 2);
+    expect(statuses).toEqual(["queued", "completed"]);
+    const doc = await storeDocument(h);
+    expect(Object.values(doc.jobs)).toMatchObject([{ status: "completed", processed: true }]);
+  });
+
+  it("resolves when the webhook arrives before the submit's answer", async () => {
+    h = await harness({ dev: { faults: { webhookBeforeSubmitResponse: true } } });
+    const events = collect(h);
+    const statuses: string[] = [];
+    const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(statuses).not.toContain("queued");
+    expect(events).toHaveLength(1);
+  });
+
+  it("rejects with TranscriptionError carrying the job id when the provider reports a failure", async () => {
+    h = await harness({ dev: { faults: { errorResult: true } } });
+    const events = collect(h);
+    const job = h.client.transcribe("https://audio.example/broken.wav");
+    const error = await job.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TranscriptionError);
+    expect((error as TranscriptionError).jobId).toBe(job.jobId);
+    expect(job.status).toBe("error");
+    expect(events).toHaveLength(0);
+    // The failure is remembered: a later handle rejects the same way.
+    await expect(h.client.job(job.jobId!)).rejects.toBeInstanceOf(TranscriptionError);
+  });
+
+  it("retries a submit answered 503 with the same Idempotency-Key and creates one job", async () => {
+    h = await harness({ dev: { faults: { failFirstSubmits: 2 } } });
+    const transcript = await h.client.transcribe("https://audio.example/retry.wav");
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(h.dev.stats.submits).toBe(3);
+    expect(h.dev.jobs()).toHaveLength(1);
+  });
+
+  it("fails a submit refused with 401 after one attempt, with the status and the provider's text", async () => {
+    h = await harness();
+    const client = h.restart({ provider: fastProvider(h.dev, { apiKey: "wrong-key" }) });
+    const error = await client.transcribe("https://audio.example/x.wav").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SubmitError);
+    expect((error as SubmitError).status).toBe(401);
+    expect((error as SubmitError).message).toMatch(/401.*apiKey/);
+    expect(h.dev.stats.submits).toBe(1);
+  });
+
+  it("never writes secrets, webhook tokens or transcript text to the logs, and tags job entries with jobId", async () => {
+    h = await harness();
+    await h.client.transcribe("https://audio.example/log.wav");
+    const webhookUrl = h.dev.jobs()[0]!.webhookUrl;
+    const token = webhookUrl.split("/").pop()!;
+    const text = JSON.stringify(h.logs);
+    expect(h.logs.length).toBeGreaterThan(3);
+    for (const secret of [h.dev.apiKey, h.dev.webhookSecret, token, SAMPLE_TEXT, "quick brown"]) {
+      expect(text).not.toContain(secret);
+    }
+    const aboutJobs = h.logs.filter((entry) => /webhook accepted|job submitted|transcript stored/.test(entry.msg ?? ""));
+    expect(aboutJobs.length).toBeGreaterThanOrEqual(3);
+    for (const entry of aboutJobs) expect(entry.obj).toHaveProperty("jobId");
+  });
+
+  it("keeps no file world-readable", async () => {
+    h = await harness();
+    await h.client.transcribe("https://audio.example/mode.wav");
+    await h.client.close();
+    const { stat } = await import("node:fs/promises");
+    expect((await stat(h.storePath)).mode & 0o777).toBe(0o600);
+    const transcripts = await readdir(`${h.storePath}.transcripts`);
+    for (const name of transcripts) expect((await stat(`${h.storePath}.transcripts/${name}`)).mode & 0o777).toBe(0o600);
+  });
+});
