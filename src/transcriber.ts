@@ -299,8 +299,10 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
         },
       });
     });
-    promise.catch(() => undefined);
-    return { promise: Promise.race([promise, rejectOnAbort(control.signal)]), unregister };
+    const outcome = Promise.race([promise, rejectOnAbort(control.signal)]);
+    // Awaited only once the submit returns; until then a rejection must not count as unhandled.
+    outcome.catch(() => undefined);
+    return { promise: outcome, unregister };
   }
 
   private async recordSubmitted(store: FileJobStore, ref: string, jobId: string, control: JobControl): Promise<void> {

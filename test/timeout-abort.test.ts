@@ -1,0 +1,113 @@
+import { createServer } from "node:net";
+import { AbortError, TranscriptionTimeoutError } from "hookscribe";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+
+let h: Harness;
+afterEach(async () => h?.cleanup());
+
+async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** A loopback URL nothing listens on: webhooks sent there are lost. */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe("deadline", () => {
+  it("asks the provider once, rejects with the job id, and a late webhook still resolves client.job(id)", async () => {
+    h = await harness({ dev: { processingDelayMs: 400 } });
+    const job = h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 });
+    const error = await rejection(job);
+    expect(error).toBeInstanceOf(TranscriptionTimeoutError);
+    const jobId = (error as TranscriptionTimeoutError).jobId;
+    expect(jobId).toBe(job.jobId);
+    expect((error as Error).message).toContain("processing");
+    expect(h.dev.stats.statusFetches).toBe(1);
+
+    const late = await h.client.job(jobId!);
+    expect(late.text).toBe(SAMPLE_TEXT);
+    expect(h.dev.stats.statusFetches).toBe(1);
+  });
+
+  it("resolves from the one status check when the provider finished but its webhook was lost", async () => {
+    h = await harness({ dev: { processingDelayMs: 10, retryDelaysMs: [] }, client: { receiver: { port: 0, publicUrl: await deadUrl() } } });
+    const events: string[] = [];
+    h.client.on("transcript", (t) => events.push(t.jobId));
+    const transcript = await h.client.transcribe("https://audio.example/lost.wav", { timeoutMs: 200 });
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(h.dev.stats.statusFetches).toBe(1);
+    expect(events).toEqual([transcript.jobId]);
+  });
+
+  it("uses the client's timeoutMs by default and 0 waits without a deadline", async () => {
+    h = await harness({ dev: { processingDelayMs: 150 }, client: { timeoutMs: 50 } });
+    await expect(h.client.transcribe("https://audio.example/a.wav")).rejects.toBeInstanceOf(TranscriptionTimeoutError);
+    const transcript = await h.client.transcribe("https://audio.example/b.wav", { timeoutMs: 0 });
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+  });
+});
+
+describe("abort", () => {
+  it("an abort during the submit cancels the request and its retries", async () => {
+    h = await harness({ dev: { faults: { failFirstSubmits: 10 } } });
+    const client = h.restart({ provider: fastProvider(h.dev, { retry: { limit: 5, minDelayMs: 300, maxDelayMs: 300 } }) });
+    const controller = new AbortController();
+    const job = client.transcribe("https://audio.example/abort.wav", { signal: controller.signal });
+    await until(() => h.dev.stats.submits === 1);
+    controller.abort();
+    const error = await rejection(job);
+    expect((error as Error).name).toBe("AbortError");
+    expect(error).toBeInstanceOf(AbortError);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.dev.stats.submits).toBe(1);
+  });
+
+  it("cancel() stops waiting; the job is kept and a later handle gets the transcript", async () => {
+    h = await harness({ dev: { processingDelayMs: 100 } });
+    const job = h.client.transcribe("https://audio.example/cancel.wav");
+    const jobId = await job.submitted;
+    job.cancel();
+    const error = await rejection(job);
+    expect((error as Error).name).toBe("AbortError");
+    expect((error as AbortError).jobId).toBe(jobId);
+    expect((await h.client.job(jobId)).text).toBe(SAMPLE_TEXT);
+  });
+
+  it("an already aborted signal rejects without submitting", async () => {
+    h = await harness();
+    const error = await rejection(h.client.transcribe("https://audio.example/x.wav", { signal: AbortSignal.abort() }));
+    expect((error as Error).name).toBe("AbortError");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(h.dev.stats.submits).toBe(0);
+  });
+
+  it("pending handles reject with an AbortError when the client closes", async () => {
+    h = await harness({ dev: { processingDelayMs: 60_000 } });
+    const job = h.client.transcribe("https://audio.example/closing.wav");
+    await job.submitted;
+    await h.client.close();
+    const error = await rejection(job);
+    expect((error as Error).name).toBe("AbortError");
+    expect((error as Error).message).toContain("closed");
+  });
+
+  it("a failing job nobody awaits causes no unhandled rejection", async () => {
+    h = await harness({ dev: { faults: { errorResult: true } } });
+    h.client.transcribe("https://audio.example/ignored.wav");
+    await until(() => h.dev.jobs()[0]?.status === "error");
+    await until(() => h.logs.some((entry) => entry.msg === "provider reported the job failed"));
+    // vitest fails the run on an unhandled rejection; give one a chance to surface.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+});
