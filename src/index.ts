@@ -19,3 +19,17 @@ export type { Provider, ProviderEvent, SubmitRequest, SubmitContext, WebhookRequ
 export type { Verification } from "./receiver/auth/verification.js";
 export { signHmacHex, verifyHmacHex } from "./receiver/auth/hmac-hex.js";
 export { signStandardWebhook, verifyStandardWebhook } from "./receiver/auth/standard-webhooks.js";
+export { startDevProvider, sidecarEngine, fixedTextEngine } from "./dev/dev-provider.js";
+export type {
+  DevProvider,
+  DevProviderOptions,
+  DevProviderFaults,
+  DevProviderStats,
+  DevJob,
+  DevJobStatus,
+  DevDelivery,
+  DevDeadLetter,
+  TranscriptEngine,
+  EngineContext,
+  EngineResult,
+} from "./dev/dev-provider.js";

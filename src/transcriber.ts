@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { ZodError } from "zod";
+import { describeIssues } from "./describe-issues.js";
 import { AbortError, ConfigurationError, StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
 import { silentLogger } from "./logger.js";
@@ -70,7 +71,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     try {
       this.options = transcriberOptionsSchema.parse(options);
     } catch (error) {
-      throw error instanceof ZodError ? new ConfigurationError(`Invalid Transcriber options: ${summarise(error)}`) : error;
+      throw error instanceof ZodError ? new ConfigurationError(`Invalid Transcriber options: ${describeIssues(error)}`) : error;
     }
     this.logger = this.options.logger ?? silentLogger;
   }
@@ -401,6 +402,3 @@ function assertReachable(providerBaseUrl: string, publicUrl: string): void {
   );
 }
 
-function summarise(error: ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join(".") || "options"}: ${issue.message}`).join("; ");
-}

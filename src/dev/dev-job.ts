@@ -1,0 +1,115 @@
+import type { SubmitRequestBody, TranscriptBody } from "../providers/generic-wire.js";
+import type { JobResult } from "./transcript-engine.js";
+
+/** A job's status as the emulator reports it. `completed` and `error` are terminal. */
+export type DevJobStatus = "queued" | "processing" | "completed" | "error";
+
+/** The statuses a webhook announces (nobody is told about `queued`: the submit answer says it). */
+export type WebhookStatus = Exclude<DevJobStatus, "queued">;
+
+/** How far one webhook message got. */
+export interface DevDelivery {
+  /** HTTP attempts for this message so far, retries, duplicates and redeliveries included. */
+  attempts: number;
+  /**
+   * `pending` while attempts or retry waits are under way; then `delivered` (a 2xx), `failed`
+   * (a 4xx: never retried) or `dead_letter` (still failing when the retry schedule ran out).
+   */
+  state: "pending" | "delivered" | "failed" | "dead_letter";
+  /** Why the last failed attempt failed, e.g. `HTTP 503` or `no answer within 30000 ms`. */
+  lastError?: string;
+}
+
+/** A snapshot of one job, as `DevProvider.jobs()` returns it. */
+export interface DevJob {
+  jobId: string;
+  audioUrl: string;
+  webhookUrl: string;
+  status: DevJobStatus;
+  /** When the submit created the job (ms since the epoch). */
+  createdAt: number;
+  /** When the job reached `completed` or `error` (ms since the epoch); webhook latency counts from here. */
+  finishedAt?: number;
+  /** The failure message of a job that ended in `error`. */
+  error?: string;
+  /** One entry per webhook message sent (or being sent) for this job. */
+  deliveries: Partial<Record<WebhookStatus, DevDelivery>>;
+}
+
+/** A webhook message the emulator gave up on after its whole retry schedule. */
+export interface DevDeadLetter {
+  jobId: string;
+  status: WebhookStatus;
+  attempts: number;
+  lastError: string;
+}
+
+export type JobOutcome = { status: "completed"; result: JobResult } | { status: "error"; error: string };
+
+/** A delivery as the emulator tracks it; `DevDelivery` is its public part. */
+export interface DeliveryRecord extends DevDelivery {
+  /** Bumped by every new delivery round; an older round still waiting to retry sees it and stops. */
+  round: number;
+}
+
+/** A job as the emulator keeps it; `DevJob` is its public snapshot. */
+export interface JobRecord {
+  jobId: string;
+  request: SubmitRequestBody;
+  status: DevJobStatus;
+  createdAt: number;
+  finishedAt?: number;
+  outcome?: JobOutcome;
+  deliveries: Partial<Record<WebhookStatus, DeliveryRecord>>;
+  /** Each message's delivery chains on the previous one, so one job's statuses arrive in order. */
+  deliveryQueue: Promise<void>;
+}
+
+export function snapshotJob(job: JobRecord): DevJob {
+  const deliveries: DevJob["deliveries"] = {};
+  for (const [status, { attempts, state, lastError }] of deliveryEntries(job)) {
+    deliveries[status] = lastError === undefined ? { attempts, state } : { attempts, state, lastError };
+  }
+  return {
+    jobId: job.jobId,
+    audioUrl: job.request.audio_url,
+    webhookUrl: job.request.webhook_url,
+    status: job.status,
+    createdAt: job.createdAt,
+    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
+    ...(job.outcome?.status === "error" ? { error: job.outcome.error } : {}),
+    deliveries,
+  };
+}
+
+export function deadLettersOf(job: JobRecord): DevDeadLetter[] {
+  return deliveryEntries(job)
+    .filter(([, delivery]) => delivery.state === "dead_letter")
+    .map(([status, delivery]) => ({
+      jobId: job.jobId,
+      status,
+      attempts: delivery.attempts,
+      lastError: delivery.lastError ?? "unknown",
+    }));
+}
+
+function deliveryEntries(job: JobRecord): [WebhookStatus, DeliveryRecord][] {
+  return Object.entries(job.deliveries) as [WebhookStatus, DeliveryRecord][];
+}
+
+/** The job's current state as a full body: what `GET /v1/transcripts/{job_id}` answers. */
+export function transcriptBody(job: JobRecord): TranscriptBody {
+  const { outcome } = job;
+  if (!outcome) return { job_id: job.jobId, status: job.status };
+  if (outcome.status === "error") return { job_id: job.jobId, status: "error", error: outcome.error };
+  const { text, words, language, durationSec } = outcome.result;
+  return { job_id: job.jobId, status: "completed", text, words, language, duration: durationSec };
+}
+
+/**
+ * The body of the webhook announcing `status`. A `processing` webhook never carries a result, even
+ * a stale one sent after the job finished; a thin terminal one carries only the id and status.
+ */
+export function webhookBody(job: JobRecord, status: WebhookStatus, thin: boolean): TranscriptBody {
+  return status === "processing" || thin ? { job_id: job.jobId, status } : transcriptBody(job);
+}

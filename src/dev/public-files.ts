@@ -1,0 +1,64 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { HttpError } from "./http-io.js";
+
+/** URL path under which `publicDir` is served. */
+export const PUBLIC_FILES_PREFIX = "/files/";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".m4a": "audio/mp4",
+  ".ogg": "audio/ogg",
+  ".opus": "audio/ogg",
+  ".flac": "audio/flac",
+  ".webm": "audio/webm",
+  ".txt": "text/plain; charset=utf-8",
+  ".json": "application/json",
+};
+
+/**
+ * The file a URL-encoded name (the part after `/files/`) designates inside `dir`, or `undefined`
+ * when it would leave `dir`: `new URL` already folds literal `..` segments, but `%2e%2e%2f` only
+ * becomes `../` once decoded here.
+ */
+export function resolvePublicFile(dir: string, encodedName: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(encodedName);
+  } catch {
+    return undefined;
+  }
+  if (name.includes("\0")) return undefined;
+  const file = path.resolve(dir, name);
+  const relative = path.relative(dir, file);
+  const inside = relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  return inside ? file : undefined;
+}
+
+/** The file in `dir` behind `url` when `url` is one of this emulator's `/files/` URLs. */
+export function publicFileForUrl(dir: string, baseUrl: string, url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.origin !== new URL(baseUrl).origin || !parsed.pathname.startsWith(PUBLIC_FILES_PREFIX)) return undefined;
+  return resolvePublicFile(dir, parsed.pathname.slice(PUBLIC_FILES_PREFIX.length));
+}
+
+export async function servePublicFile(res: ServerResponse, dir: string, encodedName: string): Promise<void> {
+  const file = resolvePublicFile(dir, encodedName);
+  if (!file) throw new HttpError(403, "Refusing a path outside publicDir");
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new HttpError(404, `No file ${path.relative(dir, file)} in publicDir`);
+  res.writeHead(200, {
+    "content-type": CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+    "content-length": String(info.size),
+  });
+  await pipeline(createReadStream(file), res);
+}
