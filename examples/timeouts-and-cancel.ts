@@ -27,7 +27,7 @@ const controller = new AbortController();
 const job = client.transcribe("https://example.com/other.mp3", { signal: controller.signal });
 await job.submitted;
 controller.abort();
-await job.catch((error: Error) => console.log(`${error.name}: ${error.message}`));
+await job.catch((error: unknown) => console.log(String(error)));
 
 await client.close();
 await dev.close();

@@ -10,6 +10,7 @@ import { WebhookReceiver } from "./receiver/webhook-receiver.js";
 import { hashToken, newRef, newToken, webhookUrl } from "./receiver/webhook-route.js";
 import { SilenceMonitor } from "./silence-monitor.js";
 import { FileJobStore } from "./store/file-job-store.js";
+import { StoreLock } from "./store/store-lock.js";
 import type { JobRecord } from "./store/records.js";
 import { type DeadLetter, type JobStatus, type Logger, type SilenceInfo, type Transcript, isStatusAdvance } from "./types.js";
 import { WaiterRegistry } from "./waiter-registry.js";
@@ -43,6 +44,7 @@ export interface TranscriberEvents {
 
 /** The parts that exist while the client is started. */
 interface Running {
+  lock: StoreLock;
   store: FileJobStore;
   receiver: WebhookReceiver;
   worker: Worker;
@@ -138,6 +140,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     await running.worker.drain();
     this.waiters.rejectAll(() => new AbortError(undefined, new Error("the client was closed")));
     await running.store.close();
+    await running.lock.release();
     this.running = undefined;
     this.starting = undefined;
     this.logger.info({}, "hookscribe closed");
@@ -153,6 +156,17 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
   }
 
   private async startParts(): Promise<Running> {
+    const lock = new StoreLock(this.options.storePath);
+    await lock.acquire();
+    try {
+      return await this.startWithLock(lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private async startWithLock(lock: StoreLock): Promise<Running> {
     const { options, logger, waiters } = this;
     const { provider } = options;
     const store = new FileJobStore({
@@ -198,7 +212,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     await this.prune(store);
     silence.start();
     const resumed = worker.resume();
-    this.running = { store, receiver, worker, intake, silence, pruneTimer };
+    this.running = { lock, store, receiver, worker, intake, silence, pruneTimer };
     logger.info({ receiverUrl: receiver.url, resumed, store: store.path }, "hookscribe started");
     return this.running;
   }

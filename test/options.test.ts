@@ -77,3 +77,24 @@ describe("options and bad input", () => {
     expect(h.client.receiverUrl).toBe(url);
   });
 });
+
+describe("one client per store", () => {
+  it("refuses a second client on a store in use, and frees the store on close", async () => {
+    h = await harness();
+    await h.client.start();
+    const second = h.restart();
+    await expect(second.start()).rejects.toThrow(/already uses this store/);
+    await h.client.close();
+    await second.start();
+    expect(second.receiverUrl).toBeDefined();
+  });
+
+  it("takes over a lock left by a process that is gone", async () => {
+    h = await harness();
+    const { writeFile, mkdir } = await import("node:fs/promises");
+    await mkdir(h.dir, { recursive: true });
+    await writeFile(`${h.storePath}.lock`, "2147483646");
+    await h.client.start();
+    expect(h.client.receiverUrl).toBeDefined();
+  });
+});
