@@ -47,9 +47,15 @@ export class WebhookReceiver {
     // Slow or silent clients must not hold sockets: bound the headers and the whole request.
     this.server.headersTimeout = config.headersTimeoutMs;
     this.server.requestTimeout = config.requestTimeoutMs;
-    this.server.on("clientError", (error, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      else socket.destroy(error);
+    this.server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) {
+        socket.destroy(error);
+        return;
+      }
+      // A slow client is told it was slow (408), not that it was malformed: senders stop retrying on 400.
+      const status =
+        error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
   }
 
@@ -87,8 +93,7 @@ export class WebhookReceiver {
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
-    const pathname = new URL(request.url ?? "/", "http://receiver").pathname;
-    const route = parseWebhookPath(pathname, this.config.path);
+    const route = parseWebhookPath(pathnameOf(request.url), this.config.path);
     const reply = await this.replyTo(request, route).catch((error: unknown): Reply => {
       this.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
       return { status: 500, message: "internal error" };
@@ -126,6 +131,15 @@ function send(response: ServerResponse, status: number, message: string): void {
   // Refused before its body was read: close, so the unread body cannot linger on a kept-alive socket.
   if (status === 404 || status === 405 || status === 413 || status === 415) response.setHeader("connection", "close");
   response.end(body);
+}
+
+/** The request target's path; `""` (no route) for a target `URL` cannot parse, e.g. a bad absolute form. */
+function pathnameOf(target: string | undefined): string {
+  try {
+    return new URL(target ?? "/", "http://receiver").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function isJson(contentType: string | undefined): boolean {
