@@ -1,4 +1,5 @@
 import { open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /**
  * Replaces `path` with `data` so that a crash at any moment leaves either the old file or the
@@ -21,5 +22,16 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
+  }
+  if (options.fsync) await syncDirectory(dirname(path));
+}
+
+/** Makes a directory's entries (a rename, a new file) survive power loss. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

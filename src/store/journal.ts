@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors.js";
+import { syncDirectory } from "./atomic-write.js";
 import type { Collection } from "./records.js";
 
 /** One change to the store document. Re-applying it gives the same state, so replay is safe. */
@@ -121,10 +122,14 @@ export class Journal {
    * current head, to delete once a snapshot up to `headSeq` is safely written.
    */
   rotate(): string[] {
-    this.rotateRequested = true;
-    const finished = [...this.closedSegments];
-    if (this.segment) finished.push(this.segment);
-    return finished;
+    if (this.writing) {
+      // The segment is being written to; it closes before the next batch and goes with a later snapshot.
+      this.rotateRequested = true;
+    } else {
+      // Idle: close it now (the handle is detached synchronously), so this snapshot can delete it.
+      this.closeSegment().catch(() => undefined);
+    }
+    return [...this.closedSegments];
   }
 
   async remove(segments: string[]): Promise<void> {
@@ -180,8 +185,11 @@ export class Journal {
       await this.closeSegment();
     }
     if (!this.handle) {
-      this.segment = `journal-${String(++this.segmentNumber).padStart(10, "0")}.ndjson`;
-      this.handle = await open(join(this.dir, this.segment), "a", 0o600);
+      const segment = `journal-${String(++this.segmentNumber).padStart(10, "0")}.ndjson`;
+      this.handle = await open(join(this.dir, segment), "a", 0o600);
+      this.segment = segment;
+      // With fsync, the new file's directory entry must be durable too, or power loss could drop it.
+      if (this.options.fsync) await syncDirectory(this.dir);
     }
     return this.handle;
   }
