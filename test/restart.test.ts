@@ -1,0 +1,217 @@
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
+import { afterEach, describe, expect, it } from "vitest";
+import type { StoreDocument } from "../src/store/records.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+
+/*
+ * Process restarts, end to end: client A and client B share one store (and, where webhooks must
+ * reach B, one port: the webhook URL the provider holds names it), as two process lifetimes would.
+ */
+
+let h: Harness;
+afterEach(async () => h?.cleanup());
+
+/** A port nothing listens on right now, so A and B can both use it in turn. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function collect(client: Transcriber): Transcript[] {
+  const seen: Transcript[] = [];
+  client.on("transcript", (t) => seen.push(t));
+  return seen;
+}
+
+/** The store document as a restarted process finds it; read after the client wrote it at close(). */
+async function storeDocument(): Promise<StoreDocument> {
+  return JSON.parse(await readFile(h.storePath, "utf8")) as StoreDocument;
+}
+
+function jobOf(doc: StoreDocument, jobId: string) {
+  return Object.values(doc.jobs).find((job) => job.jobId === jobId);
+}
+
+/** The emulator's provider, except that fetching a result always fails (an outage of its result API). */
+function providerWithoutResults(dev: Harness["dev"]): { provider: Provider; fetches: () => number } {
+  const real = fastProvider(dev);
+  let fetches = 0;
+  return {
+    provider: {
+      ...real,
+      fetchResult: async () => {
+        fetches++;
+        throw new Error("result API unavailable");
+      },
+    },
+    fetches: () => fetches,
+  };
+}
+
+function settle<T>(promise: PromiseLike<T>): Promise<{ value?: T; error?: unknown }> {
+  return Promise.resolve(promise).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+describe("restarts", () => {
+  it("a webhook that failed while no process listened resolves client B's job(id), announced once", async () => {
+    const port = await freePort();
+    h = await harness({
+      dev: { processingDelayMs: 300, retryDelaysMs: [50, 100, 200, 400, 800] },
+      client: { receiver: { port } },
+    });
+    const a = h.client;
+    const aEvents = collect(a);
+    const jobA = a.transcribe("https://audio.example/restart.wav");
+    const jobId = await jobA.submitted;
+    // A hears "processing", then stops before the job finishes.
+    await until(() => h.dev.job(jobId)?.deliveries.processing?.state === "delivered");
+    await a.close();
+    expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
+    expect(h.dev.job(jobId)!.status).toBe("processing");
+
+    // The provider tries, nothing listens, it will retry.
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.lastError !== undefined);
+    expect(h.dev.job(jobId)!.deliveries.completed!.state).toBe("pending");
+    expect(jobOf(await storeDocument(), jobId)).toMatchObject({ processed: false });
+
+    const b = h.restart();
+    const bEvents = collect(b);
+    await b.start();
+    expect(b.receiverUrl).toBe(`http://127.0.0.1:${port}`);
+    const transcript = await b.job(jobId);
+    expect(transcript).toMatchObject({ jobId, text: SAMPLE_TEXT, status: "completed" });
+    await until(() => h.dev.job(jobId)!.deliveries.completed!.state === "delivered");
+    expect(h.dev.job(jobId)!.deliveries.completed!.attempts).toBeGreaterThan(1);
+    await b.close();
+    expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
+    expect(aEvents).toEqual([]);
+    expect(jobOf(await storeDocument(), jobId)).toMatchObject({ status: "completed", processed: true });
+    expect(h.dev.stats.statusFetches).toBe(0);
+
+    // A third lifetime gets the same webhook again: acked, nothing announced, job(id) from the store.
+    const c = h.restart();
+    const cEvents = collect(c);
+    await c.start();
+    await h.dev.redeliver(jobId);
+    expect(h.dev.job(jobId)!.deliveries.completed!.state).toBe("delivered");
+    expect(await c.job(jobId)).toEqual(transcript);
+    await c.close();
+    expect(cEvents).toEqual([]);
+    expect(Object.keys((await storeDocument()).inbox)).toEqual([]);
+  });
+
+  it("a delivery acked and stored but not processed before A stopped is processed on B's start(), announced once", async () => {
+    const port = await freePort();
+    h = await harness({ dev: { faults: { thinPayloads: true } }, client: { receiver: { port } } });
+    const broken = providerWithoutResults(h.dev);
+    const a = h.restart({ provider: broken.provider, retry: { attempts: 1000, minDelayMs: 5, maxDelayMs: 10 } });
+    const aEvents = collect(a);
+    const jobA = a.transcribe("https://audio.example/thin.wav");
+    const jobId = await jobA.submitted;
+
+    // Acked (the emulator saw a 2xx), and the worker keeps failing to fetch the result.
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered" && broken.fetches() >= 2);
+    await a.close();
+    expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
+    expect(aEvents).toEqual([]);
+
+    const left = await storeDocument();
+    expect(jobOf(left, jobId)).toMatchObject({ status: "completed", processed: false });
+    expect(Object.values(left.inbox)).toMatchObject([{ jobId, event: { status: "completed" } }]);
+    expect(left.deadLetters).toEqual({});
+
+    const b = h.restart();
+    const bEvents = collect(b);
+    await b.start();
+    const transcript = await b.job(jobId);
+    expect(transcript).toMatchObject({ jobId, text: SAMPLE_TEXT });
+    await until(() => bEvents.length === 1);
+    await b.close();
+    expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
+    expect(h.dev.stats.statusFetches).toBe(1);
+
+    const done = await storeDocument();
+    expect(jobOf(done, jobId)).toMatchObject({ processed: true });
+    expect(done.inbox).toEqual({});
+  });
+
+  it("job(id) after a restart answers from the store: a transcript, a TranscriptionError, an UnknownJobError", async () => {
+    h = await harness({ dev: { faults: { errorResult: (url) => url.includes("broken") } } });
+    const ok = await h.client.transcribe("https://audio.example/fine.wav");
+    const failing = h.client.transcribe("https://audio.example/broken.wav");
+    await expect(failing).rejects.toBeInstanceOf(TranscriptionError);
+    const failedId = failing.jobId!;
+    await h.client.close();
+
+    const b = h.restart();
+    await b.start();
+    const requests = h.dev.stats.requests;
+
+    const finished = b.job(ok.jobId);
+    expect(await finished).toEqual(ok);
+    expect(finished.status).toBe("completed");
+
+    const failed = await settle(b.job(failedId));
+    expect(failed.error).toBeInstanceOf(TranscriptionError);
+    expect((failed.error as TranscriptionError).jobId).toBe(failedId);
+
+    const unknown = await settle(b.job("no-such-job"));
+    expect(unknown.error).toBeInstanceOf(UnknownJobError);
+    expect((unknown.error as UnknownJobError).jobId).toBe("no-such-job");
+    expect((unknown.error as Error).message).toContain(h.storePath);
+
+    expect(h.dev.stats.requests).toBe(requests);
+  });
+
+  it("a dead letter survives the restart, is not processed by itself, and replay(id) on B resolves job(id)", async () => {
+    const port = await freePort();
+    h = await harness({ dev: { faults: { thinPayloads: true } }, client: { receiver: { port } } });
+    const broken = providerWithoutResults(h.dev);
+    const a = h.restart({ provider: broken.provider, retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 10 } });
+    const aEvents = collect(a);
+    const jobA = a.transcribe("https://audio.example/dead.wav");
+    const jobId = await jobA.submitted;
+
+    await until(async () => (await a.deadLetters()).length === 1);
+    const [letter] = await a.deadLetters();
+    expect(letter).toMatchObject({ jobId, attempts: 2 });
+    expect(letter!.error).toContain("result API unavailable");
+    expect(broken.fetches()).toBe(2);
+    await a.close();
+    expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
+
+    const b = h.restart();
+    const bEvents = collect(b);
+    await b.start();
+    expect(await b.deadLetters()).toEqual([letter]);
+    // Not picked up by itself: give the worker a moment to prove it leaves it alone.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.dev.stats.statusFetches).toBe(0);
+    expect(bEvents).toEqual([]);
+    expect(await b.deadLetters()).toHaveLength(1);
+
+    const waiting = b.job(jobId);
+    await b.replay(letter!.id);
+    expect(await waiting).toMatchObject({ jobId, text: SAMPLE_TEXT });
+    expect(await b.deadLetters()).toEqual([]);
+    await expect(b.replay(letter!.id)).rejects.toThrow(/No dead letter/);
+    await b.close();
+
+    expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
+    expect(aEvents).toEqual([]);
+    expect(h.dev.stats.statusFetches).toBe(1);
+    const doc = await storeDocument();
+    expect(doc.deadLetters).toEqual({});
+    expect(doc.inbox).toEqual({});
+    expect(jobOf(doc, jobId)).toMatchObject({ processed: true });
+  });
+});
