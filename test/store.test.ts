@@ -510,3 +510,32 @@ function segmentNamesSync(): string[] {
   if (!existsSync(journalDir())) return [];
   return readdirSync(journalDir()).filter((name) => /^journal-\d{10}\.ndjson$/.test(name));
 }
+
+describe("FileJobStore: when snapshots happen", () => {
+  function documentSeq(): number {
+    return existsSync(storePath) ? JSON.parse(readFileSync(storePath, "utf8")).journalSeq : 0;
+  }
+
+  it("waits for a pause in the changes, so a burst's acks never wait behind a rewrite", async () => {
+    const store = await openStore({ compactDelayMs: 80, compactMaxDelayMs: 10_000 });
+    for (let i = 0; i < 10; i++) {
+      await store.saveJob(jobRecord(`burst${i}`));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(documentSeq()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(documentSeq()).toBe(10);
+  });
+
+  it("still folds the journal in under continuous load, every compactMaxDelayMs", async () => {
+    const store = await openStore({ compactDelayMs: 80, compactMaxDelayMs: 150 });
+    const started = Date.now();
+    let seq = 0;
+    while (Date.now() - started < 400) {
+      await store.saveJob(jobRecord(`load${seq++}`));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(documentSeq()).toBeGreaterThan(0);
+    expect(documentSeq()).toBeLessThan(seq);
+  });
+});

@@ -22,8 +22,10 @@ export interface FileJobStoreOptions {
   path: string;
   /** fsync every journal write and snapshot, so acked deliveries also survive power loss. Default `false` (survives a process crash). */
   fsync?: boolean;
-  /** How long journal entries may wait before being folded into the document, in ms. Default `1000`. */
+  /** Fold the journal into the document once no change came for this long, in ms. Default `1000`. */
   compactDelayMs?: number;
+  /** Under continuous load, fold it in at least this often, in ms. Default `30000`. */
+  compactMaxDelayMs?: number;
   /** Told about failures of background snapshots (the data stays safe in the journal). */
   onBackgroundError?: (error: Error) => void;
 }
@@ -31,7 +33,9 @@ export interface FileJobStoreOptions {
 /**
  * The lowdb JSON-file store. lowdb rewrites the whole document on every write (about 60 ms at 10k
  * jobs), so deliveries never write it directly: each change is appended to a journal (O(1), group
- * committed) and the document is rewritten at most once per `compactDelayMs`, atomically.
+ * committed) and the document is rewritten atomically once the changes pause for
+ * `compactDelayMs`, or every `compactMaxDelayMs` under continuous load: a rewrite blocks the
+ * event loop for tens of ms at 10k jobs, which would otherwise land on the acks of a burst.
  */
 export class FileJobStore implements JobStore {
   readonly path: string;
@@ -40,6 +44,9 @@ export class FileJobStore implements JobStore {
   private readonly transcriptDir: string;
   private readonly fsync: boolean;
   private readonly compactDelayMs: number;
+  private readonly compactMaxDelayMs: number;
+  /** When the oldest change not yet folded into the document was made. */
+  private unfoldedSince: number | undefined;
   private readonly onBackgroundError: (error: Error) => void;
   private readonly lastSeqOfRef = new Map<string, number>();
   private readonly refByJobId = new Map<string, string>();
@@ -51,6 +58,7 @@ export class FileJobStore implements JobStore {
     this.path = options.path;
     this.fsync = options.fsync ?? false;
     this.compactDelayMs = options.compactDelayMs ?? 1000;
+    this.compactMaxDelayMs = options.compactMaxDelayMs ?? 30_000;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.db = new Low(new StoreFileAdapter(this.path, { fsync: this.fsync }), emptyDocument());
     this.journal = new Journal(`${this.path}.journal`, { fsync: this.fsync });
@@ -183,6 +191,7 @@ export class FileJobStore implements JobStore {
   private async writeSnapshot(): Promise<void> {
     clearTimeout(this.compactTimer);
     this.compactTimer = undefined;
+    this.unfoldedSince = undefined;
     // The document in memory already holds every change up to the journal's head, durable or not.
     this.doc.journalSeq = this.journal.headSeq;
     const covered = this.journal.rotate();
@@ -231,14 +240,17 @@ export class FileJobStore implements JobStore {
   }
 
   private scheduleCompaction(): void {
-    if (this.compactTimer !== undefined) return;
+    const now = Date.now();
+    this.unfoldedSince ??= now;
+    clearTimeout(this.compactTimer);
+    const wait = Math.min(this.compactDelayMs, this.unfoldedSince + this.compactMaxDelayMs - now);
     this.compactTimer = setTimeout(() => {
       this.compactTimer = undefined;
       this.compact().catch((error: unknown) => {
         // The journal still holds everything; the next compaction or start folds it in.
         this.onBackgroundError(error as Error);
       });
-    }, this.compactDelayMs);
+    }, Math.max(0, wait));
     this.compactTimer.unref();
   }
 
