@@ -1,0 +1,59 @@
+import http from "node:http";
+import { type Delivery, type Distribution, distribution } from "./helpers.js";
+
+/** What one load run measured at the sender. */
+export interface LoadResult {
+  deliveries: number;
+  durationMs: number;
+  perSecond: number;
+  /** From writing the request to reading the whole answer, in ms. */
+  latency: Distribution;
+  /** Answers by HTTP status; `0` counts requests that got no answer (network error or timeout). */
+  statuses: Record<number, number>;
+}
+
+/** A delivery still unanswered after this long counts as failed, so a stuck server cannot hang the run. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * POSTs every delivery once to `baseUrl`, keeping `connections` requests in flight over as many
+ * kept-alive sockets (a provider's webhook sender pool, or a busy day's retries).
+ */
+export async function runLoad(baseUrl: string, deliveries: readonly Delivery[], connections: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  // Each sender takes the next undelivered item until none is left, so the run ends by itself.
+  const sender = async () => {
+    while (next < deliveries.length) {
+      const delivery = deliveries[next++]!;
+      const started = performance.now();
+      const status = await post(agent, new URL(delivery.path, baseUrl), delivery);
+      latencies.push(performance.now() - started);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+  };
+  const started = performance.now();
+  try {
+    await Promise.all(Array.from({ length: connections }, sender));
+  } finally {
+    agent.destroy();
+  }
+  const durationMs = performance.now() - started;
+  return { deliveries: deliveries.length, durationMs, perSecond: (deliveries.length / durationMs) * 1000, latency: distribution(latencies), statuses };
+}
+
+/** One POST; resolves with the status once the answer is fully read, `0` on failure. Never rejects. */
+function post(agent: http.Agent, url: URL, delivery: Delivery): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.request(url, { method: "POST", agent, headers: delivery.headers, timeout: REQUEST_TIMEOUT_MS }, (response) => {
+      response.resume();
+      response.on("end", () => resolve(response.statusCode ?? 0));
+      response.on("error", () => resolve(0));
+    });
+    request.on("timeout", () => request.destroy(new Error("timed out")));
+    request.on("error", () => resolve(0));
+    request.end(delivery.body);
+  });
+}
