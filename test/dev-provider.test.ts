@@ -367,6 +367,19 @@ describe("faults", () => {
   });
 });
 
+describe("processing time", () => {
+  it("spreads job durations over processingDelayMs ± processingJitterMs", async () => {
+    const provider = await devProvider({ processingDelayMs: 60, processingJitterMs: 40, sendProcessingWebhook: false });
+    const receiver = await startReceiver();
+    for (let i = 0; i < 12; i++) await submit(provider, receiver.url);
+    await waitFor(() => provider.jobs().every((job) => job.finishedAt !== undefined));
+    const durations = provider.jobs().map((job) => job.finishedAt! - job.createdAt);
+    expect(Math.min(...durations)).toBeGreaterThanOrEqual(19);
+    expect(Math.max(...durations)).toBeLessThan(200);
+    expect(new Set(durations.map((ms) => Math.round(ms / 10))).size).toBeGreaterThan(2);
+  });
+});
+
 describe("GET /v1/transcripts/{job_id}", () => {
   it("answers the current state, then the full result, and 404 for an unknown job", async () => {
     const provider = await devProvider({ processingDelayMs: 200, sendProcessingWebhook: false });

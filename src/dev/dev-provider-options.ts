@@ -48,6 +48,12 @@ export interface DevProviderOptions {
    * `processing` (and its webhook is sent) right after the submit is accepted. Default `1000`.
    */
   processingDelayMs?: number;
+  /**
+   * Spread job durations uniformly over `processingDelayMs ± processingJitterMs`, as real jobs
+   * vary: with one fixed duration a poller whose interval divides it looks unrealistically good.
+   * Default `0`.
+   */
+  processingJitterMs?: number;
   /** Send a `processing` webhook when a job starts. Default `true`. */
   sendProcessingWebhook?: boolean;
   /**
@@ -97,6 +103,7 @@ const optionsSchema = z.strictObject({
   apiKey: z.string().min(1).default(() => `dev_${randomBytes(16).toString("hex")}`),
   webhookSecret: z.string().min(1).default(() => `whsec_${randomBytes(24).toString("base64")}`),
   processingDelayMs: z.number().int().nonnegative().default(1000),
+  processingJitterMs: z.number().int().nonnegative().default(0),
   sendProcessingWebhook: z.boolean().default(true),
   retryDelaysMs: z.array(z.number().int().nonnegative()).default(() => [...DEFAULT_RETRY_DELAYS_MS]),
   deliveryTimeoutMs: z.number().int().positive().default(30_000),

@@ -78,6 +78,7 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
       localPath: publicDir ? (fileUrl) => publicFileForUrl(publicDir, url, fileUrl) : undefined,
     },
     processingDelayMs: config.processingDelayMs,
+    processingJitterMs: config.processingJitterMs,
     sendProcessingWebhook: config.sendProcessingWebhook,
     faults: config.faults,
     sender,

@@ -12,6 +12,7 @@ export interface JobRunnerConfig {
   engine: TranscriptEngine;
   engineContext: EngineContext;
   processingDelayMs: number;
+  processingJitterMs: number;
   sendProcessingWebhook: boolean;
   faults: ResolvedFaults;
   sender: WebhookSender;
@@ -62,12 +63,17 @@ export class JobRunner {
     await Promise.allSettled([...this.tasks]);
   }
 
+  private processingTime(): number {
+    const { processingDelayMs, processingJitterMs } = this.config;
+    return Math.max(0, processingDelayMs + (Math.random() * 2 - 1) * processingJitterMs);
+  }
+
   private async run(job: JobRecord): Promise<void> {
     job.status = "processing";
     if (this.config.sendProcessingWebhook && !this.config.faults.outOfOrder) this.queueWebhook(job, "processing");
     const [outcome] = await Promise.all([
       this.transcribe(job),
-      delay(this.config.processingDelayMs, undefined, { signal: this.signal }),
+      delay(this.processingTime(), undefined, { signal: this.signal }),
     ]);
     this.finish(job, outcome);
     this.queueTerminalWebhooks(job);
