@@ -184,7 +184,9 @@ export class Worker {
     }
     const fetched = await provider.fetchResult(delivery.jobId);
     if (fetched.jobId !== delivery.jobId) throw new HookscribeError(`Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
-    await store.saveDelivery({ ...delivery, fetched });
+    // Not awaited: the journal is written in order, so the job's completion entry, which is
+    // awaited, cannot become durable before this one.
+    store.saveDelivery({ ...delivery, fetched }).catch(() => undefined);
     return fetched;
   }
 }
