@@ -138,7 +138,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     clearInterval(running.pruneTimer);
     await running.receiver.close();
     await running.worker.drain();
-    this.waiters.rejectAll(() => new AbortError(undefined, new Error("the client was closed")));
+    this.waiters.rejectAll((ref) => new AbortError(running.store.job(ref)?.jobId, new Error("the client was closed")));
     await running.store.close();
     await running.lock.release();
     this.running = undefined;

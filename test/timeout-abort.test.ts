@@ -95,10 +95,11 @@ describe("abort", () => {
   it("pending handles reject with an AbortError when the client closes", async () => {
     h = await harness({ dev: { processingDelayMs: 60_000 } });
     const job = h.client.transcribe("https://audio.example/closing.wav");
-    await job.submitted;
+    const jobId = await job.submitted;
     await h.client.close();
     const error = await rejection(job);
     expect((error as Error).name).toBe("AbortError");
+    expect((error as AbortError).jobId).toBe(jobId);
     expect((error as Error).message).toContain("closed");
   });
 
