@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -213,5 +215,32 @@ describe("restarts", () => {
     expect(doc.deadLetters).toEqual({});
     expect(doc.inbox).toEqual({});
     expect(jobOf(doc, jobId)).toMatchObject({ processed: true });
+  });
+});
+
+describe("kill -9", () => {
+  it("an acked delivery survives SIGKILL of the process that acked it", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    // One process (tsx as a loader, not its CLI, which would run the script in a grandchild).
+    const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/crashing-client.ts"], {
+      cwd: new URL("..", import.meta.url),
+      env: { ...process.env, DEV_URL: h.dev.url, DEV_API_KEY: h.dev.apiKey, DEV_SECRET: h.dev.webhookSecret, STORE_PATH: h.storePath },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const [line] = (await once(child.stdout!, "data")) as [Buffer];
+      const jobId = line.toString().trim();
+      await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered", 10_000);
+    } finally {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+    // The provider saw its 200 and will not send again; only the store can finish the job now.
+    const events = collect(h.client);
+    const [devJob] = h.dev.jobs();
+    const transcript = await h.client.job(devJob!.jobId);
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(events.map((t) => t.jobId)).toEqual([devJob!.jobId]);
+    expect(h.dev.stats.webhooksSent).toBe(2);
   });
 });
