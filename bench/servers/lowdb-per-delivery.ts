@@ -1,10 +1,10 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { verifyHmacHex } from "hookscribe";
 import { Low } from "lowdb";
 import { JSONFile } from "lowdb/node";
 import type { StoreDocument } from "../../src/store/records.js";
 import { serveFromChild } from "./child-protocol.js";
+import { plainHttpServer } from "./plain-http-server.js";
 
 export interface LowdbPerDeliveryConfig {
   /** A copy of the store document the hookscribe runs start from. */
@@ -32,21 +32,11 @@ serveFromChild<LowdbPerDeliveryConfig>(async ({ storePath, webhookSecret }) => {
     });
     return 200;
   };
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      void handle(request, Buffer.concat(chunks))
-        .catch(() => 500)
-        .then((status) => response.writeHead(status, { "content-type": "application/json" }).end(status === 200 ? '{"ok":true}' : "{}"));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await plainHttpServer(handle);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: server.url,
     async finish() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
       // Every 200 waited for its update's write, so the document on disk is final; the parent counts from it.
       return {};
     },
