@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { describeIssues } from "./describe-issues.js";
 import { AbortError, ConfigurationError, StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
+import { type JobSummary, summarise, toJobSummary } from "./job-summary.js";
 import { silentLogger } from "./logger.js";
 import { type ResolvedOptions, type TranscriberOptions, transcriberOptionsSchema } from "./options.js";
 import { WebhookReceiver } from "./receiver/webhook-receiver.js";
@@ -94,6 +95,42 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
       signal: options.signal,
       onStatus: options.onStatus,
     });
+  }
+
+  /**
+   * Transcribes a local file: the receiver serves it to the provider under a one-time,
+   * unguessable URL for the life of the job (404 afterwards), so no upload service is needed.
+   * The provider must reach the receiver, as for webhooks.
+   */
+  transcribeFile(path: string, options: TranscribeOptions = {}): TranscriptionJob {
+    return new TranscriptionJob(
+      async (control) => {
+        const { receiver } = await this.ensureStarted();
+        const share = await receiver.files.share(path);
+        try {
+          const base = (this.options.receiver.publicUrl ?? receiver.url).replace(/\/+$/, "");
+          return await this.runTranscription(`${base}${share.urlPath}`, options, control);
+        } finally {
+          share.revoke();
+        }
+      },
+      { signal: options.signal, onStatus: options.onStatus },
+    );
+  }
+
+  /** Jobs in the store, newest first, optionally with one status. */
+  async jobs(filter: { status?: JobStatus } = {}): Promise<JobSummary[]> {
+    const { store } = await this.ensureStarted();
+    return summarise(store.jobs(), filter);
+  }
+
+  /** One stored job and, once it is done, its transcript; never waits. Unknown ids reject with `UnknownJobError`. */
+  async inspect(jobId: string): Promise<JobSummary & { transcript?: Transcript }> {
+    const { store } = await this.ensureStarted();
+    const job = store.jobByProviderId(this.options.provider.name, jobId);
+    if (!job) throw new UnknownJobError(jobId, store.path);
+    const transcript = job.processed && job.status === "completed" ? await this.storedOutcome(store, job) : undefined;
+    return { ...toJobSummary(job), transcript };
   }
 
   /** A handle for a job submitted earlier, also by an earlier process using the same store. */

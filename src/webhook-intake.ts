@@ -37,26 +37,26 @@ export class WebhookIntake {
     const verification = provider.authenticate(request);
     if (!verification.ok) {
       logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");
-      return { status: 401, message: verification.reason };
+      return { status: 401, message: verification.reason, jobId: job.jobId };
     }
     let event: ProviderEvent;
     try {
       event = provider.parse(JSON.parse(request.rawBody.toString("utf8")));
     } catch (error) {
-      return { status: 400, message: describeParseError(error, provider.name) };
+      return { status: 400, message: describeParseError(error, provider.name), jobId: job.jobId };
     }
     if (job.jobId !== undefined && job.jobId !== event.jobId) {
       logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
-      return { status: 400, message: "job_id in the body does not belong to this webhook URL" };
+      return { status: 400, message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
     }
     this.deps.onWebhook();
     try {
       await this.accept(job, event);
     } catch (error) {
       logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
-      return { status: 503, message: "could not store the event; retry later" };
+      return { status: 503, message: "could not store the event; retry later", jobId: event.jobId };
     }
-    return { status: 200, message: "ok" };
+    return { status: 200, message: "ok", jobId: event.jobId };
   };
 
   /**

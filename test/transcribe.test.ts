@@ -150,3 +150,41 @@ describe("transcribe() end to end against the emulator", () => {
     for (const name of transcripts) expect((await stat(`${h.storePath}.transcripts/${name}`)).mode & 0o777).toBe(0o600);
   });
 });
+
+describe("local files, listing and inspecting", () => {
+  it("serves the shared file while the job runs", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "hookscribe-file-"));
+    await writeFile(join(dir, "call.wav"), Buffer.from("RIFF-not-really-audio"));
+    h = await harness({ dev: { processingDelayMs: 300 } });
+    const job = h.client.transcribeFile(join(dir, "call.wav"));
+    await job.submitted;
+    const url = h.dev.jobs()[0]!.audioUrl;
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("audio/wav");
+    expect(await response.text()).toBe("RIFF-not-really-audio");
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    expect((await fetch(url)).status).toBe(404);
+    await expect(h.client.transcribeFile(join(dir, "missing.wav"))).rejects.toThrow(/Cannot share/);
+  });
+
+  it("jobs() lists stored jobs by status and inspect() answers without waiting", async () => {
+    h = await harness({ dev: { faults: { errorResult: (url) => url.includes("broken") } } });
+    const done = await h.client.transcribe("https://audio.example/done.wav");
+    const failed = h.client.transcribe("https://audio.example/broken.wav");
+    await expect(failed).rejects.toBeInstanceOf(TranscriptionError);
+
+    expect((await h.client.jobs()).map((job) => job.jobId)).toEqual([failed.jobId, done.jobId]);
+    expect((await h.client.jobs({ status: "completed" })).map((job) => job.jobId)).toEqual([done.jobId]);
+    const info = await h.client.inspect(done.jobId);
+    expect(info).toMatchObject({ jobId: done.jobId, status: "completed", processed: true });
+    expect(info.transcript?.text).toBe(SAMPLE_TEXT);
+    const failure = await h.client.inspect(failed.jobId!);
+    expect(failure).toMatchObject({ status: "error", transcript: undefined });
+    expect(failure.error).toBeTruthy();
+    await expect(h.client.inspect("job_unknown")).rejects.toThrow(/No job job_unknown/);
+  });
+});

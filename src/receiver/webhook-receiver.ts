@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from "node:net";
 import type { WebhookRequest } from "../providers/provider.js";
 import type { Logger } from "../types.js";
+import { FILES_PREFIX, FileShares } from "./file-shares.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import { type WebhookRoute, parseWebhookPath } from "./webhook-route.js";
 
@@ -19,6 +20,8 @@ export interface Reply {
   status: 200 | 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503;
   /** Safe to send to the caller and to log: never holds a secret or transcript text. */
   message: string;
+  /** The job the delivery was for, once known, for the log line. */
+  jobId?: string;
 }
 
 export type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => Promise<Reply>;
@@ -29,6 +32,8 @@ export type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => 
  * its own status and keeps serving.
  */
 export class WebhookReceiver {
+  /** Local files lent to providers (`client.transcribeFile`). */
+  readonly files = new FileShares();
   private readonly server: Server;
   private inFlight = new Set<Promise<void>>();
   private accepting = true;
@@ -93,14 +98,19 @@ export class WebhookReceiver {
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
-    const route = parseWebhookPath(pathnameOf(request.url), this.config.path);
+    const pathname = pathnameOf(request.url);
+    if (pathname.startsWith(FILES_PREFIX)) {
+      this.files.serve(request, response, pathname);
+      return;
+    }
+    const route = parseWebhookPath(pathname, this.config.path);
     const reply = await this.replyTo(request, route).catch((error: unknown): Reply => {
       this.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
       return { status: 500, message: "internal error" };
     });
     send(response, reply.status, reply.message);
     this.logger.debug(
-      { status: reply.status, provider: route?.provider, ref: route?.ref, ms: Math.round(performance.now() - started) },
+      { status: reply.status, jobId: reply.jobId, provider: route?.provider, ms: Math.round(performance.now() - started) },
       reply.status === 200 ? "webhook acked" : `webhook refused: ${reply.message}`,
     );
   }

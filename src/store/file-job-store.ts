@@ -1,15 +1,14 @@
-import { createHash } from "node:crypto";
-import { mkdir, readFile, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Low } from "lowdb";
 import { StoreError } from "../errors.js";
 import type { Transcript } from "../types.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
 import type { JobStore } from "./job-store.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
-import { type Change, Journal } from "./journal.js";
+import { type Change, Journal, applyChange, journalDir } from "./journal.js";
 import {
-  type Collection,
   type DeadLetterRecord,
   type DeliveryRecord,
   type JobRecord,
@@ -41,7 +40,6 @@ export class FileJobStore implements JobStore {
   readonly path: string;
   private readonly db: Low<StoreDocument>;
   private readonly journal: Journal;
-  private readonly transcriptDir: string;
   private readonly fsync: boolean;
   private readonly compactDelayMs: number;
   private readonly compactMaxDelayMs: number;
@@ -61,8 +59,7 @@ export class FileJobStore implements JobStore {
     this.compactMaxDelayMs = options.compactMaxDelayMs ?? 30_000;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.db = new Low(new StoreFileAdapter(this.path, { fsync: this.fsync }), emptyDocument());
-    this.journal = new Journal(`${this.path}.journal`, { fsync: this.fsync });
-    this.transcriptDir = `${this.path}.transcripts`;
+    this.journal = new Journal(journalDir(this.path), { fsync: this.fsync });
   }
 
   private get doc(): StoreDocument {
@@ -76,7 +73,7 @@ export class FileJobStore implements JobStore {
     for (const job of Object.values(this.doc.jobs)) this.indexJob(job);
     const entries = await this.journal.open(this.doc.journalSeq);
     for (const entry of entries) this.applyChanges(entry.changes);
-    await mkdir(this.transcriptDir, { recursive: true, mode: 0o700 });
+    await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
     this.opened = true;
     // Fold what the journal replayed now, so a long history does not replay on every start.
     if (entries.length > 0 || this.doc.journalSeq === 0) await this.compact();
@@ -158,16 +155,11 @@ export class FileJobStore implements JobStore {
   }
 
   async saveTranscript(ref: string, transcript: Transcript): Promise<void> {
-    await writeFileAtomic(this.transcriptPath(ref), JSON.stringify(transcript), { fsync: this.fsync });
+    await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
   }
 
-  async readTranscript(ref: string): Promise<Transcript | undefined> {
-    try {
-      return JSON.parse(await readFile(this.transcriptPath(ref), "utf8")) as Transcript;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new StoreError(this.path, `Cannot read the transcript of job ref ${ref}: ${(error as Error).message}`, { cause: error });
-    }
+  readTranscript(ref: string): Promise<Transcript | undefined> {
+    return readTranscriptFile(this.path, ref);
   }
 
   async prune(before: number): Promise<number> {
@@ -177,7 +169,7 @@ export class FileJobStore implements JobStore {
       stale.map((job) => job.ref),
       stale.map((job): Change => ["del", "jobs", job.ref]),
     );
-    for (const job of stale) await unlink(this.transcriptPath(job.ref)).catch(() => undefined);
+    for (const job of stale) await unlink(transcriptPath(this.path, job.ref)).catch(() => undefined);
     return stale.length;
   }
 
@@ -218,14 +210,11 @@ export class FileJobStore implements JobStore {
 
   private applyChanges(changes: readonly Change[]): void {
     for (const change of changes) {
-      const collection = this.doc[change[1] as Collection] as Record<string, unknown>;
-      if (change[0] === "put") {
-        collection[change[2]] = change[3];
-        if (change[1] === "jobs") this.indexJob(change[3] as JobRecord);
-      } else {
-        if (change[1] === "jobs") this.unindexJob(change[2]);
-        delete collection[change[2]];
+      if (change[1] === "jobs") {
+        if (change[0] === "put") this.indexJob(change[3] as JobRecord);
+        else this.unindexJob(change[2]);
       }
+      applyChange(this.doc, change);
     }
   }
 
@@ -254,11 +243,7 @@ export class FileJobStore implements JobStore {
     this.compactTimer.unref();
   }
 
-  private transcriptPath(ref: string): string {
-    // Refs are ours (base64url), but hash anything else rather than trust it as a file name.
-    const safe = /^[A-Za-z0-9_-]{1,64}$/.test(ref) ? ref : createHash("sha256").update(ref).digest("hex");
-    return join(this.transcriptDir, `${safe}.json`);
-  }
+
 }
 
 function isPrunable(job: JobRecord, before: number): boolean {

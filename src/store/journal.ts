@@ -4,10 +4,22 @@ import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors.js";
 import { syncDirectory } from "./atomic-write.js";
-import type { Collection } from "./records.js";
+import type { Collection, StoreDocument } from "./records.js";
 
 /** One change to the store document. Re-applying it gives the same state, so replay is safe. */
 export type Change = ["put", Collection, string, unknown] | ["del", Collection, string];
+
+/** Where the journal of the store document at `storePath` lives. */
+export function journalDir(storePath: string): string {
+  return `${storePath}.journal`;
+}
+
+/** Applies one journal change to a store document. */
+export function applyChange(doc: StoreDocument, change: Change): void {
+  const collection = doc[change[1]] as Record<string, unknown>;
+  if (change[0] === "put") collection[change[2]] = change[3];
+  else delete collection[change[2]];
+}
 
 const collectionSchema = z.enum(["jobs", "inbox", "deadLetters"]);
 const entrySchema = z.object({
@@ -60,39 +72,12 @@ export class Journal {
   /** Reads every segment and returns the entries after `afterSeq`, in order. */
   async open(afterSeq: number): Promise<JournalEntry[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const segments = (await readdir(this.dir)).filter((name) => SEGMENT.test(name)).sort();
-    const entries: JournalEntry[] = [];
-    this.lastSeq = afterSeq;
-    for (const name of segments) {
-      for (const entry of await this.readSegment(name)) {
-        if (entry.seq > this.lastSeq) {
-          entries.push(entry);
-          this.lastSeq = entry.seq;
-        }
-      }
-      this.closedSegments.add(name);
-      this.segmentNumber = Number(SEGMENT.exec(name)![1]);
-    }
+    const { entries, segments } = await readJournal(this.dir, afterSeq);
+    for (const name of segments) this.closedSegments.add(name);
+    const last = segments.at(-1);
+    this.segmentNumber = last === undefined ? 0 : Number(SEGMENT.exec(last)![1]);
+    this.lastSeq = entries.at(-1)?.seq ?? afterSeq;
     this.durableSeq = this.lastSeq;
-    return entries;
-  }
-
-  private async readSegment(name: string): Promise<JournalEntry[]> {
-    const path = join(this.dir, name);
-    const lines = (await readFile(path, "utf8")).split("\n");
-    const entries: JournalEntry[] = [];
-    for (const [index, line] of lines.entries()) {
-      if (line === "") continue;
-      const isLast = lines.slice(index + 1).every((rest) => rest === "");
-      const entry = parseLine(line);
-      if (entry) {
-        entries.push(entry);
-      } else if (!isLast) {
-        // Only the tail of a segment can be torn (a crash mid-write); anything else is damage.
-        throw new StoreError(path, `Journal line ${index + 1} is damaged; hookscribe will not guess what it held`);
-      }
-      // A torn tail was never acknowledged (acks wait for the whole write), so dropping it loses nothing.
-    }
     return entries;
   }
 
@@ -217,6 +202,51 @@ export class Journal {
     this.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
   }
+}
+
+/**
+ * Reads a journal directory without changing it: the entries after `afterSeq` in order (a retried
+ * write may have left an entry twice, in two segments), and the segment names. A missing
+ * directory is an empty journal.
+ */
+export async function readJournal(dir: string, afterSeq: number): Promise<{ entries: JournalEntry[]; segments: string[] }> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { entries: [], segments: [] };
+    throw error;
+  }
+  const segments = names.filter((name) => SEGMENT.test(name)).sort();
+  const entries: JournalEntry[] = [];
+  let lastSeq = afterSeq;
+  for (const name of segments) {
+    for (const entry of await readSegment(join(dir, name))) {
+      if (entry.seq > lastSeq) {
+        entries.push(entry);
+        lastSeq = entry.seq;
+      }
+    }
+  }
+  return { entries, segments };
+}
+
+async function readSegment(path: string): Promise<JournalEntry[]> {
+  const lines = (await readFile(path, "utf8")).split("\n");
+  const lastLine = lines.findLastIndex((line) => line !== "");
+  const entries: JournalEntry[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (line === "") continue;
+    const entry = parseLine(line);
+    if (entry) {
+      entries.push(entry);
+    } else if (index !== lastLine) {
+      // Only the tail of a segment can be torn (a crash mid-write); anything else is damage.
+      throw new StoreError(path, `Journal line ${index + 1} is damaged; hookscribe will not guess what it held`);
+    }
+    // A torn tail was never acknowledged (acks wait for the whole write), so dropping it loses nothing.
+  }
+  return entries;
 }
 
 function parseLine(line: string): JournalEntry | undefined {

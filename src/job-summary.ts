@@ -1,0 +1,36 @@
+import type { JobRecord } from "./store/records.js";
+import type { JobStatus } from "./types.js";
+
+/** What the store knows about a job, without its transcript. */
+export interface JobSummary {
+  /** Provider job id; `undefined` while the submit has not been answered. */
+  jobId: string | undefined;
+  provider: string;
+  status: JobStatus;
+  /** The terminal event was handled: transcript stored, or failure recorded. */
+  processed: boolean;
+  createdAt: Date;
+  finishedAt?: Date;
+  /** The provider's failure message, for a job in `error`. */
+  error?: string;
+}
+
+export function toJobSummary(job: JobRecord): JobSummary {
+  return {
+    jobId: job.jobId,
+    provider: job.provider,
+    status: job.status,
+    processed: job.processed,
+    createdAt: new Date(job.createdAt),
+    finishedAt: job.finishedAt === undefined ? undefined : new Date(job.finishedAt),
+    error: job.error,
+  };
+}
+
+/** Newest first, optionally only one status. */
+export function summarise(jobs: JobRecord[], filter: { status?: JobStatus } = {}): JobSummary[] {
+  return jobs
+    .filter((job) => filter.status === undefined || job.status === filter.status)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .map(toJobSummary);
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { basename, extname, resolve } from "node:path";
+import { ConfigurationError } from "../errors.js";
+
+/** URL path prefix of shared files. */
+export const FILES_PREFIX = "/files/";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".m4a": "audio/mp4",
+  ".mp4": "video/mp4",
+  ".ogg": "audio/ogg",
+  ".opus": "audio/opus",
+  ".flac": "audio/flac",
+  ".webm": "audio/webm",
+};
+
+interface Share {
+  path: string;
+  size: number;
+}
+
+/**
+ * Local audio files lent to the provider through the receiver, so no upload service is needed:
+ * each share has its own unguessable URL, `/files/{token}/{name}`, that answers until the share
+ * is revoked (when its job ends) and 404 afterwards.
+ */
+export class FileShares {
+  private readonly shares = new Map<string, Share>();
+
+  /** Shares `path`; returns the URL path to hand out and the function that ends the share. */
+  async share(path: string): Promise<{ urlPath: string; revoke: () => void }> {
+    const absolute = resolve(path);
+    let size: number;
+    try {
+      const info = await stat(absolute);
+      if (!info.isFile()) throw new Error("not a regular file");
+      size = info.size;
+    } catch (error) {
+      throw new ConfigurationError(`Cannot share ${absolute} with the provider: ${(error as Error).message}`, { cause: error });
+    }
+    const token = randomBytes(24).toString("base64url");
+    this.shares.set(token, { path: absolute, size });
+    return {
+      urlPath: `${FILES_PREFIX}${token}/${encodeURIComponent(basename(absolute))}`,
+      revoke: () => this.shares.delete(token),
+    };
+  }
+
+  /** Answers a request under `/files/`. */
+  serve(request: IncomingMessage, response: ServerResponse, pathname: string): void {
+    const token = pathname.slice(FILES_PREFIX.length).split("/")[0] ?? "";
+    const share = this.shares.get(token);
+    if (!share) return end(response, 404, "no shared file at this URL (its job has ended?)");
+    if (request.method !== "GET" && request.method !== "HEAD") return end(response, 405, "shared files are read with GET");
+    response.writeHead(200, {
+      "content-type": CONTENT_TYPES[extname(share.path).toLowerCase()] ?? "application/octet-stream",
+      "content-length": share.size,
+      "cache-control": "no-store",
+    });
+    if (request.method === "HEAD") {
+      response.end();
+      return;
+    }
+    const stream = createReadStream(share.path);
+    stream.on("error", () => response.destroy());
+    stream.pipe(response);
+  }
+}
+
+function end(response: ServerResponse, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
