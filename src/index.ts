@@ -1,5 +1,6 @@
 export { Transcriber } from "./transcriber.js";
 export type { TranscribeOptions, JobOptions, TranscriberEvents } from "./transcriber.js";
+export type { JobSummary } from "./job-summary.js";
 export type { TranscriberOptions } from "./options.js";
 export { TranscriptionJob } from "./job.js";
 export {
