@@ -34,3 +34,5 @@ export type {
   EngineContext,
   EngineResult,
 } from "./dev/dev-provider.js";
+export { toSrt, toVtt } from "./captions/index.js";
+export type { CaptionOptions } from "./captions/index.js";

@@ -1,0 +1,3 @@
+export type { CaptionOptions } from "./options.js";
+export { toSrt } from "./srt.js";
+export { toVtt } from "./vtt.js";
