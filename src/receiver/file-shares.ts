@@ -53,9 +53,12 @@ export class FileShares {
 
   /** Answers a request under `/files/`. */
   serve(request: IncomingMessage, response: ServerResponse, pathname: string): void {
-    const token = pathname.slice(FILES_PREFIX.length).split("/")[0] ?? "";
+    const [token = "", name] = pathname.slice(FILES_PREFIX.length).split("/");
     const share = this.shares.get(token);
-    if (!share) return end(response, 404, "no shared file at this URL (its job has ended?)");
+    // The name must match too: an engine guessing siblings (call.txt next to call.wav) gets a 404, not the audio.
+    if (!share || name !== encodeURIComponent(basename(share.path))) {
+      return end(response, 404, "no shared file at this URL (its job has ended?)");
+    }
     if (request.method !== "GET" && request.method !== "HEAD") return end(response, 405, "shared files are read with GET");
     response.writeHead(200, {
       "content-type": CONTENT_TYPES[extname(share.path).toLowerCase()] ?? "application/octet-stream",

@@ -1,0 +1,76 @@
+import { type Command, Option } from "commander";
+import { UnknownJobError } from "../../errors.js";
+import { summarise } from "../../job-summary.js";
+import { readStoreSnapshot } from "../../store/store-snapshot.js";
+import type { JobStatus } from "../../types.js";
+import { CommandError, EXIT } from "../exit-codes.js";
+import { type ProviderFlags, addProviderFlags, addStoreFlag, clientFrom } from "../provider-flags.js";
+import { FORMATS, type Format, formatTranscript } from "../transcript-format.js";
+
+const STATUSES: JobStatus[] = ["submitting", "queued", "processing", "completed", "error"];
+
+/** Read commands look at a snapshot of the files: they work while `serve` or an app holds the store. */
+export function registerStoreCommands(program: Command): void {
+  addStoreFlag(
+    program
+      .command("jobs")
+      .description("list the jobs in the store, newest first")
+      .addOption(new Option("--status <status>", "only jobs with this status").choices(STATUSES))
+      .option("--json", "one JSON object per line"),
+  )
+    .addHelpText("after", "\nExample:\n  $ hookscribe jobs --status completed --store .hookscribe/store.json")
+    .action(async (flags: { store: string; status?: JobStatus; json?: boolean }) => {
+      const snapshot = await readStoreSnapshot(flags.store);
+      const jobs = summarise(Object.values(snapshot.document.jobs), { status: flags.status });
+      for (const job of jobs) {
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify(job)}\n`
+            : `${job.jobId ?? "(not accepted yet)"}\t${job.status}\t${job.createdAt.toISOString()}\t${job.finishedAt?.toISOString() ?? "-"}\n`,
+        );
+      }
+    });
+
+  addStoreFlag(
+    program
+      .command("job")
+      .description("print a stored transcript")
+      .argument("<job-id>", "the provider's job id")
+      .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("text"))
+      .option("--provider <name>", "provider the job was submitted to", "generic"),
+  )
+    .addHelpText("after", "\nExit codes: 0 printed, 1 the job failed, 2 unknown job, 3 not finished yet.\n\nExample:\n  $ hookscribe job job_3f2a… --format vtt > call.vtt")
+    .action(async (jobId: string, flags: { store: string; format: Format; provider: string }) => {
+      const snapshot = await readStoreSnapshot(flags.store);
+      const job = snapshot.jobByProviderId(flags.provider, jobId);
+      if (!job) throw new UnknownJobError(jobId, flags.store);
+      if (job.status === "error") throw new CommandError(`job ${jobId} failed at the provider: ${job.error ?? "no reason given"}`, EXIT.failed);
+      const transcript = job.processed ? await snapshot.readTranscript(job.ref) : undefined;
+      if (!transcript) throw new CommandError(`job ${jobId} is ${job.status}, no transcript yet (is \`hookscribe serve\` running for it?)`, EXIT.timeout);
+      process.stdout.write(formatTranscript(transcript, flags.format));
+    });
+
+  const dlq = program.command("dlq").description("dead letters: events whose processing kept failing");
+  addStoreFlag(dlq.command("list").description("list dead letters").option("--json", "one JSON object per line"))
+    .addHelpText("after", "\nExample:\n  $ hookscribe dlq list")
+    .action(async (flags: { store: string; json?: boolean }) => {
+      const snapshot = await readStoreSnapshot(flags.store);
+      for (const letter of snapshot.deadLetters()) {
+        const { id, jobId, attempts, error } = letter;
+        const failedAt = new Date(letter.failedAt).toISOString();
+        process.stdout.write(flags.json ? `${JSON.stringify({ id, jobId, attempts, failedAt, error })}\n` : `${id}\t${jobId}\t${attempts} attempts\t${failedAt}\t${error}\n`);
+      }
+    });
+  addProviderFlags(dlq.command("replay").description("process a dead letter again").argument("<id>", "dead letter id (from `dlq list`)"))
+    .addHelpText("after", "\nExample:\n  $ hookscribe dlq replay 5b0c… --base-url https://stt.example.com --api-key \"$KEY\" --webhook-secret \"$SECRET\"")
+    .action(async (id: string, flags: ProviderFlags) => {
+      // Replaying fetches from the provider but receives nothing: any free port does.
+      const client = clientFrom(flags, { port: 0 });
+      try {
+        await client.replay(id);
+        process.stderr.write(`hookscribe: dead letter ${id} processed\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,227 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
+import { FAST_DEV, SAMPLE_TEXT, until } from "./helpers.js";
+
+/*
+ * The built `hookscribe` binary (npm test builds it first), spawned as a user would run it:
+ * stdout, stderr and the exit code are the contract.
+ */
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let dev: DevProvider | undefined;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hookscribe-cli-"));
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  await dev?.close();
+  dev = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function emulator(options: DevProviderOptions = {}): Promise<DevProvider> {
+  dev = await startDevProvider({ ...FAST_DEV, ...options });
+  return dev;
+}
+
+function providerArgs(d: DevProvider): string[] {
+  return ["--base-url", d.url, "--api-key", d.apiKey, "--webhook-secret", d.webhookSecret, "--store", join(dir, "store.json")];
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("hookscribe transcribe", () => {
+  it("prints the transcript alone on stdout, progress on stderr, exit 0", async () => {
+    const d = await emulator();
+    const result = await run(["transcribe", "https://audio.example/a.wav", ...providerArgs(d), "--port", "0"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${SAMPLE_TEXT}\n`);
+    expect(result.stderr).toMatch(/queued job_\w+/);
+    expect(result.stderr).toMatch(/completed job_\w+/);
+    expect(d.stats.submits).toBe(1);
+  });
+
+  it("takes the provider settings from the environment", async () => {
+    const d = await emulator();
+    const result = await run(["transcribe", "https://audio.example/env.wav", "--port", "0", "--store", join(dir, "store.json")], {
+      HOOKSCRIBE_BASE_URL: d.url,
+      HOOKSCRIBE_API_KEY: d.apiKey,
+      HOOKSCRIBE_WEBHOOK_SECRET: d.webhookSecret,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${SAMPLE_TEXT}\n`);
+  });
+
+  it("formats json, srt and vtt, and writes --out instead of stdout", async () => {
+    const d = await emulator();
+    const json = await run(["transcribe", "https://audio.example/j.wav", ...providerArgs(d), "--port", "0", "--format", "json"]);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed).toMatchObject({ text: SAMPLE_TEXT, status: "completed" });
+    expect(parsed.words).toHaveLength(SAMPLE_TEXT.split(" ").length);
+    expect(parsed.raw).toBeUndefined();
+
+    const srt = await run(["transcribe", "https://audio.example/s.wav", ...providerArgs(d), "--port", "0", "--format", "srt"]);
+    expect(srt.stdout).toMatch(/^1\n00:00:00,000 --> 00:00:0\d,\d{3}\nthe quick brown fox/);
+    const out = join(dir, "call.vtt");
+    const vtt = await run(["transcribe", "https://audio.example/v.wav", ...providerArgs(d), "--port", "0", "--format", "vtt", "--out", out]);
+    expect(vtt.code).toBe(0);
+    expect(vtt.stdout).toBe("");
+    expect(await readFile(out, "utf8")).toMatch(/^WEBVTT\n\n00:00:00\.000 --> /);
+  });
+
+  it("lends a local file to the provider through the receiver", async () => {
+    const d = await emulator({
+      engine: async (audioUrl) => ({ text: `heard ${(await (await fetch(audioUrl)).arrayBuffer()).byteLength} bytes` }),
+    });
+    await writeFile(join(dir, "local.wav"), Buffer.alloc(1234));
+    const result = await run(["transcribe", "local.wav", ...providerArgs(d), "--port", "0"]);
+    expect(result.stdout).toBe("heard 1234 bytes\n");
+    // The one-time URL is gone with the job.
+    expect((await fetch(d.jobs()[0]!.audioUrl).catch(() => ({ status: 0 }))).status).not.toBe(200);
+  });
+
+  it("exits 1 when the provider reports a failure", async () => {
+    const d = await emulator({ faults: { errorResult: true } });
+    const result = await run(["transcribe", "https://audio.example/bad.wav", ...providerArgs(d), "--port", "0"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/hookscribe: Provider reported job job_\w+ as failed/);
+  });
+
+  it("exits 2 with a one-line hint on usage and configuration errors", async () => {
+    const missing = await run(["transcribe", "https://audio.example/x.wav", "--port", "0"], { HOOKSCRIBE_BASE_URL: "" });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/missing --base-url.*dev-provider/);
+
+    const unknown = await run(["transcribe", "--nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--nope'/);
+
+    const noFile = await run(["transcribe", "nowhere.wav", "--base-url", "http://127.0.0.1:9", "--api-key", "k", "--webhook-secret", "s"]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/neither an http\(s\) URL nor a file/);
+  });
+
+  it("exits 3 on timeout, prints the job id, and `serve` then `job` pick it up", async () => {
+    const d = await emulator({ processingDelayMs: 600, retryDelaysMs: [100, 200, 400, 800] });
+    const port = String(await freePort());
+    const timedOut = await run(["transcribe", "https://audio.example/slow.wav", ...providerArgs(d), "--port", port, "--timeout", "250"]);
+    expect(timedOut.code).toBe(3);
+    const jobId = /job id: (job_\w+)/.exec(timedOut.stderr)?.[1];
+    expect(jobId).toBeDefined();
+
+    const pending = await run(["job", jobId!, "--store", join(dir, "store.json")]);
+    expect(pending.code).toBe(3);
+
+    const serve = spawn(process.execPath, [CLI, "serve", ...providerArgs(d), "--port", port], { cwd: dir });
+    children.push(serve);
+    let lines = "";
+    serve.stdout.on("data", (chunk: Buffer) => (lines += chunk.toString()));
+    await until(() => lines.includes(jobId!) && lines.includes('"status":200'), 10_000);
+    const delivery = JSON.parse(lines.split("\n").find((line) => line.includes("completed") || line.includes(jobId!))!);
+    expect(delivery).toMatchObject({ msg: "webhook acked", status: 200, jobId });
+    expect(lines).not.toContain(SAMPLE_TEXT);
+
+    await until(async () => (await run(["job", jobId!, "--store", join(dir, "store.json")])).code === 0, 10_000);
+    const printed = await run(["job", jobId!, "--store", join(dir, "store.json")]);
+    expect(printed.stdout).toBe(`${SAMPLE_TEXT}\n`);
+    serve.kill("SIGTERM");
+    await new Promise((resolve) => serve.once("exit", resolve));
+    expect(existsSync(join(dir, "store.json.lock"))).toBe(false);
+  });
+
+  it("exits 130 on Ctrl-C with the store flushed and unlocked", async () => {
+    const d = await emulator({ processingDelayMs: 60_000 });
+    const child = spawn(process.execPath, [CLI, "transcribe", "https://audio.example/long.wav", ...providerArgs(d), "--port", "0"], { cwd: dir });
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await until(() => /queued job_\w+/.test(stderr), 10_000);
+    child.kill("SIGINT");
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted; job job_\w+ is kept/);
+    expect(existsSync(join(dir, "store.json.lock"))).toBe(false);
+    const listed = await run(["jobs", "--store", join(dir, "store.json")]);
+    expect(listed.stdout).toMatch(/^job_\w+\t(queued|processing)\t/);
+  });
+});
+
+describe("store commands", () => {
+  it("jobs, job --format and dlq list read the store", async () => {
+    const d = await emulator();
+    await run(["transcribe", "https://audio.example/1.wav", ...providerArgs(d), "--port", "0"]);
+    const jobs = await run(["jobs", "--store", join(dir, "store.json"), "--json"]);
+    const [job] = jobs.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(job).toMatchObject({ status: "completed", provider: "generic" });
+    const vtt = await run(["job", job.jobId, "--format", "vtt", "--store", join(dir, "store.json")]);
+    expect(vtt.stdout).toMatch(/^WEBVTT/);
+    expect((await run(["jobs", "--status", "error", "--store", join(dir, "store.json")])).stdout).toBe("");
+    expect((await run(["dlq", "list", "--store", join(dir, "store.json")])).stdout).toBe("");
+    const unknown = await run(["job", "job_nope", "--store", join(dir, "store.json")]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/No job job_nope/);
+    const noStore = await run(["jobs", "--store", join(dir, "elsewhere.json")]);
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toMatch(/No store here yet/);
+  });
+});
+
+describe("hookscribe dev-provider", () => {
+  it("prints working genericProvider settings and serves them until stopped", async () => {
+    const samples = fileURLToPath(new URL("../samples/", import.meta.url));
+    const child = spawn(process.execPath, [CLI, "dev-provider", "--port", "0", "--delay", "20", "--public-dir", samples], { cwd: dir });
+    children.push(child);
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    await until(() => stdout.includes("HOOKSCRIBE_WEBHOOK_SECRET="), 10_000);
+    const env = Object.fromEntries([...stdout.matchAll(/export (\w+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]));
+    expect(Object.keys(env)).toEqual(["HOOKSCRIBE_BASE_URL", "HOOKSCRIBE_API_KEY", "HOOKSCRIBE_WEBHOOK_SECRET"]);
+    // The default engine returns the text published next to the audio: samples/hello.txt.
+    const result = await run(["transcribe", `${env.HOOKSCRIBE_BASE_URL}/files/hello.wav`, "--port", "0", "--store", join(dir, "store.json")], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(await readFile(join(samples, "hello.txt"), "utf8"));
+    child.kill("SIGTERM");
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+  });
+});
+
+describe("--help", () => {
+  it.each(["transcribe", "dev-provider", "serve", "jobs", "job", "dlq list", "dlq replay"])("%s --help shows an example", async (command) => {
+    const result = await run([...command.split(" "), "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Example:\n\s+\$ hookscribe /);
+  });
+});
