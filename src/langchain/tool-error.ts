@@ -1,0 +1,45 @@
+/**
+ * The error a tool call rejects with: its message is written for the model (agent frameworks
+ * such as LangChain's `createAgent` turn it into the tool result), `cause` is the hookscribe error,
+ * `jobId` the provider's job id when there is one.
+ */
+export class TranscribeToolError extends Error {
+  readonly jobId: string | undefined;
+
+  constructor(message: string, options: { jobId: string | undefined; cause: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "TranscribeToolError";
+    this.jobId = options.jobId;
+  }
+}
+
+/**
+ * Turns a hookscribe failure into an error a model can act on. Errors are recognised by `name`,
+ * not `instanceof`: this subpath is bundled apart from the main entry, so in CommonJS its copy of
+ * the error classes is not the one the client throws. Cancellations and unknown errors pass
+ * through untouched, so an `AbortError` stays recognisable as one.
+ */
+export function toToolError(error: unknown, audioUrl: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const jobId = (error as { jobId?: unknown }).jobId;
+  const id = typeof jobId === "string" ? jobId : undefined;
+  const wrap = (message: string) => new TranscribeToolError(message, { jobId: id, cause: error });
+  switch (error.name) {
+    case "TranscriptionError":
+      return wrap(`The speech-to-text provider could not transcribe ${audioUrl}: ${error.message}`);
+    case "TranscriptionTimeoutError":
+      return id === undefined
+        ? wrap(`The speech-to-text provider did not accept ${audioUrl} before the deadline; nothing was transcribed. ${error.message}`)
+        : wrap(
+            `The transcription of ${audioUrl} did not finish before the deadline. The provider is still working on it as job ${id}, ` +
+              `and the result is kept under that id. Tell the user the job id ${id} instead of calling the tool again, ` +
+              "which would transcribe the recording a second time.",
+          );
+    case "SubmitError":
+      return wrap(`The speech-to-text provider refused the job for ${audioUrl}: ${error.message}`);
+    case "ConfigurationError":
+      return wrap(`Cannot transcribe ${audioUrl}: ${error.message}`);
+    default:
+      return error;
+  }
+}
