@@ -92,7 +92,8 @@ describe("createTranscribeTool(): the tool on its own, against the emulator", ()
     const transcribeAudio = createTranscribeTool(h.client);
     const controller = new AbortController();
     const call = failure(transcribeAudio.invoke({ audioUrl: "https://audio.example/long.wav" }, { signal: controller.signal }));
-    await until(() => h.dev.jobs().length === 1);
+    // Abort once the client has the job id, so the rejection can carry it.
+    await until(() => (transcribe.mock.results[0]?.value as TranscriptionJob | undefined)?.jobId !== undefined);
     controller.abort();
     expect((await call).name).toBe("AbortError");
 
