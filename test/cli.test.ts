@@ -5,6 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
 import { FAST_DEV, SAMPLE_TEXT, until } from "./helpers.js";
@@ -218,8 +220,41 @@ describe("hookscribe dev-provider", () => {
   });
 });
 
+describe("hookscribe mcp", () => {
+  it("serves transcribe_audio and get_transcript to an MCP client over stdio, and exits when stdin closes", async () => {
+    const d = await emulator();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp", ...providerArgs(d), "--port", "0"],
+      cwd: dir,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "cli-test", version: "1.0.0" });
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["get_transcript", "transcribe_audio"]);
+    const result = await client.callTool({ name: "transcribe_audio", arguments: { audioUrl: "https://audio.example/mcp.wav" } });
+    expect(result.isError).toBeFalsy();
+    expect((result.content as { type: string; text: string }[])[0]!.text).toBe(SAMPLE_TEXT);
+    const jobId = (result.structuredContent as { jobId: string }).jobId;
+    const stored = await client.callTool({ name: "get_transcript", arguments: { jobId } });
+    expect((stored.content as { text: string }[])[0]!.text).toContain(SAMPLE_TEXT);
+    const pid = transport.pid!;
+    await client.close();
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 5_000);
+    expect(existsSync(join(dir, "store.json.lock"))).toBe(false);
+  });
+});
+
 describe("--help", () => {
-  it.each(["transcribe", "dev-provider", "serve", "jobs", "job", "dlq list", "dlq replay"])("%s --help shows an example", async (command) => {
+  it.each(["transcribe", "dev-provider", "serve", "jobs", "job", "dlq list", "dlq replay", "mcp"])("%s --help shows an example", async (command) => {
     const result = await run([...command.split(" "), "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Example:\n\s+\$ hookscribe /);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerDevProvider } from "./commands/dev-provider.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStoreCommands } from "./commands/store-commands.js";
 import { registerTranscribe } from "./commands/transcribe.js";
@@ -16,6 +17,7 @@ function buildProgram(): Command {
   registerDevProvider(program);
   registerServe(program);
   registerStoreCommands(program);
+  registerMcp(program);
   return program;
 }
 

@@ -1,24 +1,7 @@
 import type { Command } from "commander";
-import type { Logger } from "../../types.js";
+import { jsonLinesLogger } from "../json-lines-logger.js";
 import { type ProviderFlags, addProviderFlags, clientFrom } from "../provider-flags.js";
 import { untilStopped } from "../signals.js";
-
-/**
- * One JSON line per delivery on stdout (the receiver's "webhook acked/refused" entries); warnings
- * and errors as JSON lines on stderr. Entries never hold secrets, tokens or transcript text.
- */
-function jsonLines(): Logger {
-  const write = (stream: NodeJS.WriteStream, level: string, obj: object, msg?: string) =>
-    stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...obj })}\n`);
-  return {
-    debug: (obj, msg) => {
-      if (msg?.startsWith("webhook acked") || msg?.startsWith("webhook refused")) write(process.stdout, "info", obj, msg);
-    },
-    info: () => undefined,
-    warn: (obj, msg) => write(process.stderr, "warn", obj, msg),
-    error: (obj, msg) => write(process.stderr, "error", obj, msg),
-  };
-}
 
 export function registerServe(program: Command): void {
   const command = program
@@ -33,7 +16,7 @@ Example:
   {"time":"…","level":"info","msg":"webhook acked","status":200,"jobId":"job_…","provider":"generic","ms":2}`,
     )
     .action(async (flags: ProviderFlags) => {
-      const client = clientFrom(flags, { logger: jsonLines() });
+      const client = clientFrom(flags, { logger: jsonLinesLogger({ deliveries: process.stdout }) });
       await client.start();
       process.stderr.write(`hookscribe: receiver listening on ${client.receiverUrl} (Ctrl-C to stop)\n`);
       await untilStopped();
