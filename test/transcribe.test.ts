@@ -166,6 +166,8 @@ describe("local files, listing and inspecting", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("audio/wav");
     expect(await response.text()).toBe("RIFF-not-really-audio");
+    // Only the shared name answers: guessing a sibling (call.txt) under the same token gets nothing.
+    expect((await fetch(url.replace(/call\.wav$/, "call.txt"))).status).toBe(404);
     expect((await job).text).toBe(SAMPLE_TEXT);
     expect((await fetch(url)).status).toBe(404);
     await expect(h.client.transcribeFile(join(dir, "missing.wav"))).rejects.toThrow(/Cannot share/);

@@ -3,22 +3,11 @@ import { stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { contentTypeOf } from "../content-types.js";
 import { HttpError } from "./http-io.js";
 
 /** URL path under which `publicDir` is served. */
 export const PUBLIC_FILES_PREFIX = "/files/";
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".wav": "audio/wav",
-  ".mp3": "audio/mpeg",
-  ".m4a": "audio/mp4",
-  ".ogg": "audio/ogg",
-  ".opus": "audio/ogg",
-  ".flac": "audio/flac",
-  ".webm": "audio/webm",
-  ".txt": "text/plain; charset=utf-8",
-  ".json": "application/json",
-};
 
 /**
  * The file a URL-encoded name (the part after `/files/`) designates inside `dir`, or `undefined`
@@ -57,7 +46,7 @@ export async function servePublicFile(res: ServerResponse, dir: string, encodedN
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new HttpError(404, `No file ${path.relative(dir, file)} in publicDir`);
   res.writeHead(200, {
-    "content-type": CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+    "content-type": contentTypeOf(file),
     "content-length": String(info.size),
   });
   await pipeline(createReadStream(file), res);

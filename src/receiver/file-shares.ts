@@ -2,22 +2,12 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { basename, extname, resolve } from "node:path";
+import { basename, resolve } from "node:path";
+import { contentTypeOf } from "../content-types.js";
 import { ConfigurationError } from "../errors.js";
 
 /** URL path prefix of shared files. */
 export const FILES_PREFIX = "/files/";
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".wav": "audio/wav",
-  ".mp3": "audio/mpeg",
-  ".m4a": "audio/mp4",
-  ".mp4": "video/mp4",
-  ".ogg": "audio/ogg",
-  ".opus": "audio/opus",
-  ".flac": "audio/flac",
-  ".webm": "audio/webm",
-};
 
 interface Share {
   path: string;
@@ -61,7 +51,7 @@ export class FileShares {
     }
     if (request.method !== "GET" && request.method !== "HEAD") return end(response, 405, "shared files are read with GET");
     response.writeHead(200, {
-      "content-type": CONTENT_TYPES[extname(share.path).toLowerCase()] ?? "application/octet-stream",
+      "content-type": contentTypeOf(share.path),
       "content-length": share.size,
       "cache-control": "no-store",
     });
