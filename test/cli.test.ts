@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
-import { FAST_DEV, SAMPLE_TEXT, until } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, freePort, until } from "./helpers.js";
 
 /*
  * The built `hookscribe` binary (npm test builds it first), spawned as a user would run it:
@@ -53,14 +52,6 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe("hookscribe transcribe", () => {

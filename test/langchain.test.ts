@@ -7,20 +7,10 @@ import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
 import { ConfigurationError, TranscriptionError, TranscriptionTimeoutError, type TranscriptionJob } from "hookscribe";
 import { createTranscribeTool } from "hookscribe/langchain";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Harness, SAMPLE_TEXT, harness, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, harness, rejection, until } from "./helpers.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
-
-/** What a rejected promise rejected with. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error as Error,
-  );
-}
 
 describe("createTranscribeTool(): the tool on its own, against the emulator", () => {
   it("returns the transcript text for an audio URL, with one submit", async () => {
@@ -55,7 +45,7 @@ describe("createTranscribeTool(): the tool on its own, against the emulator", ()
     h = await harness();
     const transcribeAudio = createTranscribeTool(h.client);
     for (const input of [{ audioUrl: "not a url" }, { audioUrl: "file:///home/me/call.wav" }, { language: "en" }]) {
-      const error = await failure(transcribeAudio.invoke(input as { audioUrl: string }));
+      const error = await rejection(transcribeAudio.invoke(input as { audioUrl: string }));
       expect(error).toBeInstanceOf(ToolInputParsingException);
       expect(error.message).toMatch(/audioUrl/);
     }
@@ -65,7 +55,7 @@ describe("createTranscribeTool(): the tool on its own, against the emulator", ()
   it("throws an error naming the failure and the job id when the provider reports the job failed", async () => {
     h = await harness({ dev: { faults: { errorResult: true } } });
     const transcribeAudio = createTranscribeTool(h.client);
-    const error = await failure(transcribeAudio.invoke({ audioUrl: "https://audio.example/broken.wav" }));
+    const error = await rejection(transcribeAudio.invoke({ audioUrl: "https://audio.example/broken.wav" }));
     const jobId = h.dev.jobs()[0]!.jobId;
     expect(error.message).toMatch(/could not transcribe https:\/\/audio\.example\/broken\.wav/);
     expect(error.message).toContain(`job ${jobId} as failed`);
@@ -77,7 +67,7 @@ describe("createTranscribeTool(): the tool on its own, against the emulator", ()
   it("applies timeoutMs and says the job is kept under its id when the deadline passes", async () => {
     h = await harness({ dev: { processingDelayMs: 3000 } });
     const transcribeAudio = createTranscribeTool(h.client, { timeoutMs: 150 });
-    const error = await failure(transcribeAudio.invoke({ audioUrl: "https://audio.example/slow.wav" }));
+    const error = await rejection(transcribeAudio.invoke({ audioUrl: "https://audio.example/slow.wav" }));
     const jobId = h.dev.jobs()[0]!.jobId;
     expect(error.message).toContain(`still working on it as job ${jobId}`);
     expect(error.message).toMatch(/instead of calling the tool again/);
@@ -91,7 +81,7 @@ describe("createTranscribeTool(): the tool on its own, against the emulator", ()
     const transcribe = vi.spyOn(h.client, "transcribe");
     const transcribeAudio = createTranscribeTool(h.client);
     const controller = new AbortController();
-    const call = failure(transcribeAudio.invoke({ audioUrl: "https://audio.example/long.wav" }, { signal: controller.signal }));
+    const call = rejection(transcribeAudio.invoke({ audioUrl: "https://audio.example/long.wav" }, { signal: controller.signal }));
     // Abort once the client has the job id, so the rejection can carry it.
     await until(() => (transcribe.mock.results[0]?.value as TranscriptionJob | undefined)?.jobId !== undefined);
     controller.abort();

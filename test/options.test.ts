@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { ConfigurationError, Transcriber, genericProvider } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, harness } from "./helpers.js";
+import { type Harness, harness, rejection } from "./helpers.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -34,10 +34,7 @@ describe("options and bad input", () => {
   it("fails fast when a remote provider could not reach a loopback receiver", async () => {
     h = await harness();
     const client = h.restart({ provider: remoteProvider() });
-    const error = await client.transcribe("https://audio.example/a.wav").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejection(client.transcribe("https://audio.example/a.wav"));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(/cannot reach the receiver.*receiver\.publicUrl/s);
   });

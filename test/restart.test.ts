@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StoreDocument } from "../src/store/records.js";
-import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, until } from "./helpers.js";
 
 /*
  * Process restarts, end to end: client A and client B share one store (and, where webhooks must
@@ -15,15 +13,6 @@ import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpe
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
-
-/** A port nothing listens on right now, so A and B can both use it in turn. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function collect(client: Transcriber): Transcript[] {
   const seen: Transcript[] = [];

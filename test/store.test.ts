@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FileJobStore, type FileJobStoreOptions } from "../src/store/file-job-store.js";
 import type { DeliveryRecord, JobRecord } from "../src/store/records.js";
 import type { Transcript } from "../src/types.js";
-import { type Harness, harness, tempDir } from "./helpers.js";
+import { type Harness, harness, rejection, tempDir } from "./helpers.js";
 
 /*
  * FileJobStore against real files. Everything claimed to be durable is checked by reading the
@@ -337,10 +337,7 @@ describe("FileJobStore: a corrupt document is refused, never overwritten", () =>
       await writeFile(h.storePath, content, { mode: 0o600 });
       const before = await readFile(h.storePath);
 
-      const error = await h.client.start().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const error = await rejection(h.client.start());
       expect(error).toBeInstanceOf(StoreError);
       expect((error as StoreError).message).toContain(h.storePath);
       expect(h.client.receiverUrl).toBeUndefined();

@@ -1,27 +1,13 @@
-import { createServer } from "node:net";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, rejection, until } from "./helpers.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
 
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-}
-
 /** A loopback URL nothing listens on: webhooks sent there are lost. */
 async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }
 
 describe("deadline", () => {

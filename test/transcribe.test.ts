@@ -1,7 +1,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { SubmitError, TranscriptionError, type Transcript } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, harness, rejection, until } from "./helpers.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
@@ -92,10 +92,7 @@ describe("transcribe() end to end against the emulator", () => {
     h = await harness({ dev: { faults: { errorResult: true } } });
     const events = collect(h);
     const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await job.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejection(job);
     expect(error).toBeInstanceOf(TranscriptionError);
     expect((error as TranscriptionError).jobId).toBe(job.jobId);
     expect(job.status).toBe("error");
@@ -115,10 +112,7 @@ describe("transcribe() end to end against the emulator", () => {
   it("fails a submit refused with 401 after one attempt, with the status and the provider's text", async () => {
     h = await harness();
     const client = h.restart({ provider: fastProvider(h.dev, { apiKey: "wrong-key" }) });
-    const error = await client.transcribe("https://audio.example/x.wav").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejection(client.transcribe("https://audio.example/x.wav"));
     expect(error).toBeInstanceOf(SubmitError);
     expect((error as SubmitError).status).toBe(401);
     expect((error as SubmitError).message).toMatch(/401.*apiKey/);
