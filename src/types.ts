@@ -48,12 +48,6 @@ export interface Transcript {
   raw: unknown;
 }
 
-/** What a status change looks like to an `onStatus` callback. */
-export interface StatusChange {
-  jobId: string | undefined;
-  status: JobStatus;
-}
-
 /** Payload of the `'silence'` event. */
 export interface SilenceInfo {
   /** How many submitted jobs are still waiting for their terminal webhook. */

@@ -35,7 +35,7 @@ export class Worker {
   private readonly queue: PQueue;
   private readonly scheduled = new Set<string>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  /** Jobs announced in this process: a retry after a failed final write must not announce twice. */
+  /** Jobs announced but not yet marked processed: a retry after a failed final write must not announce twice. */
   private readonly announced = new Set<string>();
   private stopped = false;
 
@@ -148,7 +148,12 @@ export class Worker {
     }
     const event = delivery.event.status === "completed" && !delivery.event.result ? await this.fetchOnce(delivery) : delivery.event;
     if (event.status === "error") {
-      await store.completeDelivery({ ...store.job(delivery.ref)!, processed: true, error: event.error }, delivery.id);
+      // A thin "completed" whose fetch says "error" ends as an error too, so the job reads consistently.
+      const now = Date.now();
+      await store.completeDelivery(
+        { ...store.job(delivery.ref)!, status: "error", processed: true, error: event.error, finishedAt: now, updatedAt: now },
+        delivery.id,
+      );
       logger.info({ jobId: delivery.jobId }, "provider reported the job failed");
       waiters.reject(delivery.ref, new TranscriptionError(delivery.jobId, event.error));
       return;
@@ -172,6 +177,8 @@ export class Worker {
       this.deps.announce(transcript);
     }
     await store.completeDelivery({ ...store.job(delivery.ref)!, processed: true, updatedAt: Date.now() }, delivery.id);
+    // From here `job.processed` guards against a second announcement.
+    this.announced.delete(delivery.ref);
     logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
   }
 

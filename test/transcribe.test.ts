@@ -116,6 +116,9 @@ describe("transcribe() end to end against the emulator", () => {
     expect(error).toBeInstanceOf(SubmitError);
     expect((error as SubmitError).status).toBe(401);
     expect((error as SubmitError).message).toMatch(/401.*apiKey/);
+    // Printing the error (an uncaught one, console.error) must not show the API key.
+    const { inspect } = await import("node:util");
+    expect(inspect(error, { depth: 10 })).not.toContain("wrong-key");
     expect(h.dev.stats.submits).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import ky, { HTTPError, type KyInstance } from "ky";
 import { z } from "zod";
-import { SubmitError } from "../errors.js";
+import { HookscribeError, SubmitError } from "../errors.js";
 import { verifyHmacHex } from "../receiver/auth/hmac-hex.js";
 import {
   DEFAULT_TOLERANCE_SEC,
@@ -110,7 +110,16 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const body = await api.get(`v1/transcripts/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
+      let body: unknown;
+      try {
+        body = await api.get(`v1/transcripts/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
+      } catch (error) {
+        if ((error as Error).name === "AbortError") throw error;
+        const { status, providerMessage } = await describeFailure(error);
+        throw new HookscribeError(
+          `Fetching job ${jobId} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
+        );
+      }
       return toEvent(transcriptBodySchema.parse(body));
     },
   };
@@ -132,22 +141,24 @@ function toEvent(body: TranscriptBody): ProviderEvent {
 
 async function toSubmitError(error: unknown, baseUrl: string): Promise<unknown> {
   if (error instanceof SubmitError || (error as Error).name === "AbortError") return error;
-  if (error instanceof HTTPError) {
-    const status = error.response.status;
-    const text = await error.response.text().catch(() => "");
-    let providerMessage: string | undefined;
-    try {
-      providerMessage = errorResponseSchema.parse(JSON.parse(text)).error;
-    } catch {
-      providerMessage = text.slice(0, 200) || undefined;
-    }
-    return new SubmitError(`Submit failed with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
-      status,
-      providerMessage,
-      cause: error,
-    });
+  const { status, providerMessage } = await describeFailure(error);
+  if (status === undefined) return new SubmitError(`Could not reach the provider at ${baseUrl}: ${providerMessage}`, {});
+  return new SubmitError(`Submit failed with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, { status, providerMessage });
+}
+
+/**
+ * Status and error text of a failed request. ky's errors are deliberately not kept as a `cause`:
+ * they carry the request, and printing one (util.inspect, an uncaught error) would show the
+ * `Authorization` header with the API key.
+ */
+async function describeFailure(error: unknown): Promise<{ status?: number; providerMessage?: string }> {
+  if (!(error instanceof HTTPError)) return { providerMessage: (error as Error).message };
+  const text = await error.response.text().catch(() => "");
+  try {
+    return { status: error.response.status, providerMessage: errorResponseSchema.parse(JSON.parse(text)).error };
+  } catch {
+    return { status: error.response.status, providerMessage: text.slice(0, 200) || undefined };
   }
-  return new SubmitError(`Could not reach the provider at ${baseUrl}: ${(error as Error).message}`, { cause: error });
 }
 
 function hintFor(status: number): string {

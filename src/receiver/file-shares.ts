@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, resolve } from "node:path";
 import { contentTypeOf } from "../content-types.js";
@@ -59,9 +60,8 @@ export class FileShares {
       response.end();
       return;
     }
-    const stream = createReadStream(share.path);
-    stream.on("error", () => response.destroy());
-    stream.pipe(response);
+    // pipeline, not pipe: a client that goes away mid-download must release the file descriptor.
+    pipeline(createReadStream(share.path), response).catch(() => undefined);
   }
 }
 

@@ -108,7 +108,7 @@ export class WebhookReceiver {
       this.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
       return { status: 500, message: "internal error" };
     });
-    send(response, reply.status, reply.message);
+    send(request, response, reply.status, reply.message);
     this.logger.debug(
       { status: reply.status, jobId: reply.jobId, provider: route?.provider, ms: Math.round(performance.now() - started) },
       reply.status === 200 ? "webhook acked" : `webhook refused: ${reply.message}`,
@@ -131,15 +131,15 @@ export class WebhookReceiver {
   }
 }
 
-function send(response: ServerResponse, status: number, message: string): void {
+function send(request: IncomingMessage, response: ServerResponse, status: number, message: string): void {
   if (response.headersSent) return;
   const body = JSON.stringify(status === 200 ? { ok: true } : { error: message });
   response.statusCode = status;
   response.setHeader("content-type", "application/json");
   response.setHeader("content-length", Buffer.byteLength(body));
   if (status === 405) response.setHeader("allow", "POST");
-  // Refused before its body was read: close, so the unread body cannot linger on a kept-alive socket.
-  if (status === 404 || status === 405 || status === 413 || status === 415) response.setHeader("connection", "close");
+  // Answered before its body was read: close, so the unread body cannot linger on a kept-alive socket.
+  if (!request.complete) response.setHeader("connection", "close");
   response.end(body);
 }
 

@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.js";
 
 /** Stores held by this process; a second client on one of them would interleave two journals. */
@@ -13,7 +13,8 @@ export class StoreLock {
   private readonly lockPath: string;
 
   constructor(private readonly storePath: string) {
-    this.lockPath = `${storePath}.lock`;
+    // Resolved, so "store.json" and "./store.json" are one store to the in-process check.
+    this.lockPath = `${resolve(storePath)}.lock`;
   }
 
   async acquire(): Promise<void> {
