@@ -16,7 +16,7 @@ import type { JobRecord } from "./store/records.js";
 import { type DeadLetter, type JobStatus, type Logger, type SilenceInfo, type Transcript, isStatusAdvance } from "./types.js";
 import { WaiterRegistry } from "./waiter-registry.js";
 import { WebhookIntake } from "./webhook-intake.js";
-import { Worker } from "./worker.js";
+import { Worker, transcriptFrom } from "./worker.js";
 
 /** Options of one `transcribe()` call. */
 export interface TranscribeOptions {
@@ -54,6 +54,14 @@ interface Running {
   pruneTimer: NodeJS.Timeout;
 }
 
+/** Where a job's audio comes from: a URL as given, or a local file lent by the receiver. */
+interface AudioSource {
+  /** The URL the provider downloads, for the job with local ref `ref`. */
+  url(ref: string): string | Promise<string>;
+  /** The provider did not take the job: stop offering its audio. */
+  release(ref: string): void;
+}
+
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /**
@@ -68,6 +76,10 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
   private running: Running | undefined;
   private starting: Promise<Running> | undefined;
   private closing: Promise<void> | undefined;
+  /** Aborted by `close()`: ends every handle's run (submit, wait, status check) with an `AbortError`. */
+  private closeController = new AbortController();
+  /** Runs of handles still going, so `close()` can wait for them before closing the store. */
+  private readonly runs = new Set<Promise<Transcript>>();
 
   constructor(options: TranscriberOptions) {
     super();
@@ -91,31 +103,24 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
 
   /** Submits `audioUrl` and returns a handle that resolves with the transcript. */
   transcribe(audioUrl: string, options: TranscribeOptions = {}): TranscriptionJob {
-    return new TranscriptionJob((control) => this.runTranscription(audioUrl, options, control), {
-      signal: options.signal,
-      onStatus: options.onStatus,
-    });
+    return this.handle((control) => this.runTranscription({ url: () => audioUrl, release: () => undefined }, options, control), options);
   }
 
   /**
    * Transcribes a local file: the receiver serves it to the provider under a one-time,
-   * unguessable URL for the life of the job (404 afterwards), so no upload service is needed.
+   * unguessable URL until the job is done (404 afterwards), so no upload service is needed.
    * The provider must reach the receiver, as for webhooks.
    */
   transcribeFile(path: string, options: TranscribeOptions = {}): TranscriptionJob {
-    return new TranscriptionJob(
-      async (control) => {
-        const { receiver } = await this.ensureStarted();
-        const share = await receiver.files.share(path);
-        try {
-          const base = (this.options.receiver.publicUrl ?? receiver.url).replace(/\/+$/, "");
-          return await this.runTranscription(`${base}${share.urlPath}`, options, control);
-        } finally {
-          share.revoke();
-        }
-      },
-      { signal: options.signal, onStatus: options.onStatus },
-    );
+    return this.handle(async (control) => {
+      const { receiver } = await this.ensureStarted();
+      const base = (this.options.receiver.publicUrl ?? receiver.url).replace(/\/+$/, "");
+      return this.runTranscription(
+        { url: async (ref) => `${base}${await receiver.files.share(path, ref)}`, release: (ref) => receiver.files.revoke(ref) },
+        options,
+        control,
+      );
+    }, options);
   }
 
   /** Jobs in the store, newest first, optionally with one status. */
@@ -135,12 +140,24 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
 
   /** A handle for a job submitted earlier, also by an earlier process using the same store. */
   job(jobId: string, options: JobOptions = {}): TranscriptionJob {
-    return new TranscriptionJob((control) => this.runExistingJob(jobId, options, control), {
-      jobId,
-      status: "queued",
-      signal: options.signal,
-      onStatus: options.onStatus,
-    });
+    return this.handle((control) => this.runExistingJob(jobId, options, control), { ...options, jobId, status: "queued" });
+  }
+
+  /** A handle whose run `close()` can end and wait for. */
+  private handle(
+    run: (control: JobControl) => Promise<Transcript>,
+    options: Pick<TranscribeOptions, "signal" | "onStatus"> & { jobId?: string; status?: JobStatus },
+  ): TranscriptionJob {
+    const closed = this.closeController.signal;
+    return new TranscriptionJob(
+      (control) => {
+        const result = run(control);
+        this.runs.add(result);
+        result.catch(() => undefined).finally(() => this.runs.delete(result));
+        return result;
+      },
+      { ...options, signal: options.signal ? AbortSignal.any([options.signal, closed]) : closed },
+    );
   }
 
   /** Events whose processing failed `retry.attempts` times. */
@@ -173,13 +190,18 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     running.receiver.stopAccepting();
     running.silence.stop();
     clearInterval(running.pruneTimer);
+    // Deliveries in flight finish and the worker drains, so what can still resolve does; then the
+    // remaining handles reject with an AbortError and their runs (a submit in flight included) end
+    // before the store closes.
     await running.receiver.close();
     await running.worker.drain();
-    this.waiters.rejectAll((ref) => new AbortError(running.store.job(ref)?.jobId, new Error("the client was closed")));
+    this.closeController.abort(new Error("the client was closed"));
+    await Promise.allSettled([...this.runs]);
     await running.store.close();
     await running.lock.release();
     this.running = undefined;
     this.starting = undefined;
+    this.closeController = new AbortController();
     this.logger.info({}, "hookscribe closed");
   }
 
@@ -220,6 +242,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
       retry: options.retry,
       concurrency: options.concurrency,
       announce: (transcript) => this.announce(transcript),
+      onFinished: (ref) => receiver.files.revoke(ref),
     });
     const silence = new SilenceMonitor({
       thresholdMs: options.silenceAlertMs,
@@ -272,18 +295,19 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     }
   }
 
-  private async runTranscription(audioUrl: string, options: TranscribeOptions, control: JobControl): Promise<Transcript> {
+  private async runTranscription(audio: AudioSource, options: TranscribeOptions, control: JobControl): Promise<Transcript> {
     const deadline = new Deadline(options.timeoutMs ?? this.options.timeoutMs);
     let unregister: (() => void) | undefined;
     try {
       const running = await this.ensureStarted();
       const { store, receiver } = running;
       const { provider, receiver: receiverOptions } = this.options;
-      assertAudioUrl(audioUrl);
       const publicUrl = receiverOptions.publicUrl ?? receiver.url;
       assertReachable(provider.baseUrl, publicUrl);
-
       const ref = newRef();
+      const audioUrl = await audio.url(ref);
+      assertAudioUrl(audioUrl);
+
       const token = newToken();
       const now = Date.now();
       const record: JobRecord = { ref, provider: provider.name, status: "submitting", tokenHash: hashToken(token), createdAt: now, updatedAt: now, processed: false };
@@ -299,6 +323,8 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
           { idempotencyKey: randomUUID(), signal: AbortSignal.any([control.signal, deadline.signal]) },
         ));
       } catch (error) {
+        // The provider never took the job, so nobody will fetch its audio.
+        audio.release(ref);
         if (deadline.expired) throw new TranscriptionTimeoutError(undefined, deadline.ms, "the submit had not been answered");
         throw error;
       }
@@ -378,12 +404,13 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
       throw new TranscriptionTimeoutError(jobId, deadline.ms, `the one status check failed: ${(error as Error).message}`);
     }
     this.logger.info({ jobId, status: event.status }, "deadline reached; asked the provider once");
-    if (event.status !== "completed" && event.status !== "error") {
-      throw new TranscriptionTimeoutError(jobId, deadline.ms, `the provider reports "${event.status}"`);
-    }
-    // The webhook was lost or late: take the answer through the same durable path a webhook takes.
+    const finished = (event.status === "completed" && event.result !== undefined) || event.status === "error";
+    if (!finished) throw new TranscriptionTimeoutError(jobId, deadline.ms, `the provider reports "${event.status}"`);
+    // The webhook was lost or late: store the answer as a webhook would be (the worker announces it
+    // once), and settle this handle from it now rather than wait on processing that may be retrying.
     await running.intake.accept(running.store.job(ref)!, event);
-    return outcome;
+    if (event.status === "error") throw new TranscriptionError(jobId, event.error);
+    return transcriptFrom(event, provider.name);
   }
 }
 

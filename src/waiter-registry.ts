@@ -40,11 +40,6 @@ export class WaiterRegistry {
     for (const waiter of this.byRef.get(ref) ?? []) waiter.status(status, jobId);
   }
 
-  /** Rejects every waiter (the client is closing). */
-  rejectAll(error: (ref: string) => Error): void {
-    for (const ref of [...this.byRef.keys()]) this.reject(ref, error(ref));
-  }
-
   private take(ref: string): Waiter[] {
     const waiters = [...(this.byRef.get(ref) ?? [])];
     this.byRef.delete(ref);

@@ -45,14 +45,14 @@ export class WebhookIntake {
     } catch (error) {
       return { status: 400, message: describeParseError(error, provider.name), jobId: job.jobId };
     }
-    if (job.jobId !== undefined && job.jobId !== event.jobId) {
-      logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
-      return { status: 400, message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
-    }
     this.deps.onWebhook();
     try {
       await this.accept(job, event);
     } catch (error) {
+      if (error instanceof ForeignEventError) {
+        logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
+        return { status: 400, message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
+      }
       logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
       return { status: 503, message: "could not store the event; retry later", jobId: event.jobId };
     }
@@ -66,6 +66,8 @@ export class WebhookIntake {
    */
   async accept(job: JobRecord, event: ProviderEvent): Promise<void> {
     const { store, worker, waiters, logger } = this.deps;
+    // The ref and token say which job this is; an event about another job must not rewrite it.
+    if (job.jobId !== undefined && job.jobId !== event.jobId) throw new ForeignEventError();
     if (!isStatusAdvance(job.status, event.status)) {
       logger.debug({ jobId: event.jobId, status: event.status, stored: job.status }, "duplicate or stale webhook");
       await store.whenDurable(job.ref);
@@ -88,6 +90,9 @@ export class WebhookIntake {
     waiters.status(job.ref, event.status, event.jobId);
   }
 }
+
+/** An event whose job id is not the job its URL (or status check) belongs to. */
+class ForeignEventError extends Error {}
 
 function describeParseError(error: unknown, provider: string): string {
   if (error instanceof SyntaxError) return "body is not valid JSON";

@@ -24,6 +24,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Called once per job with its transcript (the client emits `'transcript'`). */
   announce: (transcript: Transcript) => void;
+  /** Called when a job's outcome is known, before its waiters hear it (a lent audio file can go). */
+  onFinished: (ref: string) => void;
 }
 
 /**
@@ -154,22 +156,15 @@ export class Worker {
         { ...store.job(delivery.ref)!, status: "error", processed: true, error: event.error, finishedAt: now, updatedAt: now },
         delivery.id,
       );
+      this.deps.onFinished(delivery.ref);
       logger.info({ jobId: delivery.jobId }, "provider reported the job failed");
       waiters.reject(delivery.ref, new TranscriptionError(delivery.jobId, event.error));
       return;
     }
     if (!event.result) throw new HookscribeError(`Provider answered status "${event.status}" for a job its webhook said was completed`);
-    const transcript: Transcript = {
-      jobId: delivery.jobId,
-      provider: job.provider,
-      status: "completed",
-      text: event.result.text,
-      words: event.result.words,
-      language: event.result.language,
-      durationSec: event.result.durationSec,
-      raw: event.raw,
-    };
+    const transcript = transcriptFrom(event, job.provider);
     await store.saveTranscript(delivery.ref, transcript);
+    this.deps.onFinished(delivery.ref);
     // Announce before marking processed: a crash in between repeats the announcement, never loses it.
     if (!this.announced.has(delivery.ref)) {
       this.announced.add(delivery.ref);
@@ -200,4 +195,20 @@ export class Worker {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The `Transcript` of a completed event that carries its result. */
+export function transcriptFrom(event: ProviderEvent, provider: string): Transcript {
+  const { result } = event;
+  if (!result) throw new HookscribeError(`Job ${event.jobId} has no transcript in the provider's answer`);
+  return {
+    jobId: event.jobId,
+    provider,
+    status: "completed",
+    text: result.text,
+    words: result.words,
+    language: result.language,
+    durationSec: result.durationSec,
+    raw: event.raw,
+  };
 }

@@ -86,6 +86,13 @@ describe("one client per store", () => {
     expect(second.receiverUrl).toBeDefined();
   });
 
+  it("sees through different spellings of the same store path", async () => {
+    h = await harness();
+    await h.client.start();
+    const second = h.restart({ storePath: `${h.dir}/./sub/../store.json` });
+    await expect(second.start()).rejects.toThrow(/already uses this store/);
+  });
+
   it("takes over a lock left by a process that is gone", async () => {
     h = await harness();
     const { writeFile, mkdir } = await import("node:fs/promises");

@@ -33,6 +33,8 @@ describe("deadline", () => {
     const transcript = await h.client.transcribe("https://audio.example/lost.wav", { timeoutMs: 200 });
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(h.dev.stats.statusFetches).toBe(1);
+    // The handle settles from the status check; the stored answer is announced by the worker just after.
+    await until(() => events.length > 0);
     expect(events).toEqual([transcript.jobId]);
   });
 
@@ -96,5 +98,50 @@ describe("abort", () => {
     await until(() => h.logs.some((entry) => entry.msg === "provider reported the job failed"));
     // vitest fails the run on an unhandled rejection; give one a chance to surface.
     await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+});
+
+describe("review regressions", () => {
+  it("at the deadline, a job finished at the provider resolves even while its processing is dead-lettered", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const base = fastProvider(h.dev);
+    let fetches = 0;
+    const client = h.restart({
+      provider: { ...base, fetchResult: (jobId, options) => (++fetches === 1 ? Promise.reject(new Error("result endpoint down")) : base.fetchResult!(jobId, options)) },
+      retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 },
+    });
+    const job = client.transcribe("https://audio.example/dead-lettered.wav", { timeoutMs: 300 });
+    await until(async () => (await client.deadLetters()).length === 1);
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    expect(fetches).toBe(2);
+  });
+
+  it("close() during a submit aborts it and rejects the handle with an AbortError", async () => {
+    h = await harness({ dev: { faults: { failFirstSubmits: 10 } } });
+    const client = h.restart({ provider: fastProvider(h.dev, { retry: { limit: 5, minDelayMs: 300, maxDelayMs: 300 } }) });
+    const job = client.transcribe("https://audio.example/closing-submit.wav");
+    await until(() => h.dev.stats.submits === 1);
+    await client.close();
+    const error = await rejection(job);
+    expect(error.name).toBe("AbortError");
+    expect(error.message).toContain("closed");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.dev.stats.submits).toBe(1);
+  });
+
+  it("a thin webhook whose fetched result is an error ends the job as an error", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const base = fastProvider(h.dev);
+    const client = h.restart({
+      provider: {
+        ...base,
+        fetchResult: async (jobId, options) => ({ ...(await base.fetchResult!(jobId, options)), status: "error", error: "audio unreadable", result: undefined }),
+      },
+    });
+    const job = client.transcribe("https://audio.example/fetched-error.wav");
+    const error = await rejection(job);
+    expect(error.message).toContain("audio unreadable");
+    expect(await client.inspect(job.jobId!)).toMatchObject({ status: "error", processed: true, error: "audio unreadable" });
+    await expect(client.job(job.jobId!)).rejects.toThrow("audio unreadable");
   });
 });

@@ -170,6 +170,23 @@ describe("local files, listing and inspecting", () => {
     await expect(h.client.transcribeFile(join(dir, "missing.wav"))).rejects.toThrow(/Cannot share/);
   });
 
+  it("keeps serving a shared file after the handle stops waiting, until the job is done", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "hookscribe-file-"));
+    await writeFile(join(dir, "late.wav"), Buffer.from("audio"));
+    h = await harness({ dev: { processingDelayMs: 300 } });
+    const job = h.client.transcribeFile(join(dir, "late.wav"));
+    await job.submitted;
+    job.cancel();
+    const url = h.dev.jobs()[0]!.audioUrl;
+    // The provider may download the audio after the caller stopped waiting.
+    expect((await fetch(url)).status).toBe(200);
+    await until(async () => (await fetch(url)).status === 404);
+    expect(h.dev.jobs()[0]!.status).toBe("completed");
+  });
+
   it("jobs() lists stored jobs by status and inspect() answers without waiting", async () => {
     h = await harness({ dev: { faults: { errorResult: (url) => url.includes("broken") } } });
     const done = await h.client.transcribe("https://audio.example/done.wav");

@@ -17,14 +17,16 @@ interface Share {
 
 /**
  * Local audio files lent to the provider through the receiver, so no upload service is needed:
- * each share has its own unguessable URL, `/files/{token}/{name}`, that answers until the share
- * is revoked (when its job ends) and 404 afterwards.
+ * each share has its own unguessable URL, `/files/{token}/{name}`, that answers until its job is
+ * done (or its submit failed) and 404 afterwards. Shares live in memory: a restart ends them.
  */
 export class FileShares {
   private readonly shares = new Map<string, Share>();
+  /** Token of each owner's share: the owner (a job's local ref) ends it. */
+  private readonly tokens = new Map<string, string>();
 
-  /** Shares `path`; returns the URL path to hand out and the function that ends the share. */
-  async share(path: string): Promise<{ urlPath: string; revoke: () => void }> {
+  /** Shares `path` for `owner` until `revoke(owner)`; returns the URL path to hand out. */
+  async share(path: string, owner: string): Promise<string> {
     const absolute = resolve(path);
     let size: number;
     try {
@@ -36,10 +38,16 @@ export class FileShares {
     }
     const token = randomBytes(24).toString("base64url");
     this.shares.set(token, { path: absolute, size });
-    return {
-      urlPath: `${FILES_PREFIX}${token}/${encodeURIComponent(basename(absolute))}`,
-      revoke: () => this.shares.delete(token),
-    };
+    this.tokens.set(owner, token);
+    return `${FILES_PREFIX}${token}/${encodeURIComponent(basename(absolute))}`;
+  }
+
+  /** Ends `owner`'s share, if it has one: its URL answers 404 from now on. */
+  revoke(owner: string): void {
+    const token = this.tokens.get(owner);
+    if (token === undefined) return;
+    this.tokens.delete(owner);
+    this.shares.delete(token);
   }
 
   /** Answers a request under `/files/`. */
