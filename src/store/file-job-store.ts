@@ -45,6 +45,7 @@ export class FileJobStore implements JobStore {
   private readonly compactMaxDelayMs: number;
   /** When the oldest change not yet folded into the document was made. */
   private unfoldedSince: number | undefined;
+  private lastChangeAt = 0;
   private readonly onBackgroundError: (error: Error) => void;
   private readonly lastSeqOfRef = new Map<string, number>();
   private readonly refByJobId = new Map<string, string>();
@@ -231,19 +232,28 @@ export class FileJobStore implements JobStore {
   private scheduleCompaction(): void {
     const now = Date.now();
     this.unfoldedSince ??= now;
-    clearTimeout(this.compactTimer);
-    const wait = Math.min(this.compactDelayMs, this.unfoldedSince + this.compactMaxDelayMs - now);
+    this.lastChangeAt = now;
+    // One timer per pause, not one per change: it re-arms itself for whatever wait is left.
+    if (this.compactTimer === undefined) this.armCompaction(Math.min(this.compactDelayMs, this.compactMaxDelayMs));
+  }
+
+  private armCompaction(delayMs: number): void {
     this.compactTimer = setTimeout(() => {
       this.compactTimer = undefined;
+      const now = Date.now();
+      const quietFor = now - this.lastChangeAt;
+      const overdue = now - (this.unfoldedSince ?? now) >= this.compactMaxDelayMs;
+      if (quietFor < this.compactDelayMs && !overdue) {
+        this.armCompaction(Math.min(this.compactDelayMs - quietFor, (this.unfoldedSince ?? now) + this.compactMaxDelayMs - now));
+        return;
+      }
       this.compact().catch((error: unknown) => {
         // The journal still holds everything; the next compaction or start folds it in.
         this.onBackgroundError(error as Error);
       });
-    }, Math.max(0, wait));
+    }, Math.max(0, delayMs));
     this.compactTimer.unref();
   }
-
-
 }
 
 function isPrunable(job: JobRecord, before: number): boolean {
