@@ -10,10 +10,17 @@ const isProvider = (value: unknown): value is Provider =>
   typeof (value as Provider).authenticate === "function" &&
   typeof (value as Provider).parse === "function";
 
-const isLogger = (value: unknown): value is Logger =>
-  typeof value === "object" &&
-  value !== null &&
-  ["debug", "info", "warn", "error"].every((level) => typeof (value as Record<string, unknown>)[level] === "function");
+/** A pino-compatible logger option, checked for the four methods hookscribe calls. */
+export const loggerSchema = z.custom<Logger>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    ["debug", "info", "warn", "error"].every((level) => typeof (value as Record<string, unknown>)[level] === "function"),
+  "logger must have debug, info, warn and error methods (pino-compatible)",
+);
+
+/** Defaults the `hookscribe` command shows in its help too. */
+export const DEFAULTS = { host: "127.0.0.1", port: 8787, storePath: ".hookscribe/store.json" } as const;
 
 /** Every `Transcriber` option, its type and its default, in one place. */
 export const transcriberOptionsSchema = z.object({
@@ -23,9 +30,9 @@ export const transcriberOptionsSchema = z.object({
   receiver: z
     .object({
       /** Interface to listen on. Default `"127.0.0.1"`; use `"0.0.0.0"` behind a reverse proxy on another host. */
-      host: z.string().min(1).default("127.0.0.1"),
+      host: z.string().min(1).default(DEFAULTS.host),
       /** Port to listen on; `0` picks a free one. Default `8787`. */
-      port: z.number().int().min(0).max(65535).default(8787),
+      port: z.number().int().min(0).max(65535).default(DEFAULTS.port),
       /** Base URL the provider reaches the receiver at (reverse proxy or tunnel). Default: `receiverUrl`. */
       publicUrl: z.string().url().optional(),
       /** Path prefix of webhook URLs. Default `"/webhooks"`. */
@@ -42,7 +49,7 @@ export const transcriberOptionsSchema = z.object({
     })
     .prefault({}),
   /** The lowdb JSON store; its journal and transcripts sit beside it. Default `".hookscribe/store.json"`. */
-  storePath: z.string().min(1).default(".hookscribe/store.json"),
+  storePath: z.string().min(1).default(DEFAULTS.storePath),
   /** Also fsync each store write, so acked deliveries survive power loss, not only a crash. Default `false`. */
   fsync: z.boolean().default(false),
   /** Processed jobs older than this are pruned with their transcripts, in ms. Default 7 days. */
@@ -65,7 +72,7 @@ export const transcriberOptionsSchema = z.object({
   /** Emit `'silence'` when jobs are pending and no webhook arrived for this long, in ms. Default 15 minutes. */
   silenceAlertMs: z.number().int().positive().default(15 * 60 * 1000),
   /** pino-compatible logger (`logger.info(obj, msg)`). Default: silent. */
-  logger: z.custom<Logger>(isLogger, "logger must have debug, info, warn and error methods (pino-compatible)").optional(),
+  logger: loggerSchema.optional(),
 });
 
 /** Options of `new Transcriber(options)`; see each field for its default. */

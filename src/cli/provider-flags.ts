@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { ConfigurationError } from "../errors.js";
+import { DEFAULTS } from "../options.js";
 import type { Logger } from "../types.js";
 import { genericProvider } from "../providers/generic.js";
 import type { Provider } from "../providers/provider.js";
@@ -17,11 +18,10 @@ export interface ProviderFlags {
   store: string;
 }
 
-export const DEFAULT_STORE = ".hookscribe/store.json";
 const PROVIDERS = ["generic"];
 
 export function addStoreFlag(command: Command): Command {
-  return command.option("--store <path>", "the store file (its journal and transcripts sit beside it)", DEFAULT_STORE);
+  return command.option("--store <path>", "the store file (its journal and transcripts sit beside it)", DEFAULTS.storePath);
 }
 
 export function addProviderFlags(command: Command): Command {
@@ -32,8 +32,8 @@ export function addProviderFlags(command: Command): Command {
     .addOption(new Option("--api-key <key>", "provider API key").env("HOOKSCRIBE_API_KEY"))
     .addOption(new Option("--webhook-secret <secret>", "secret the provider signs webhooks with").env("HOOKSCRIBE_WEBHOOK_SECRET"))
     .option("--public-url <url>", "URL the provider reaches this machine's receiver at (reverse proxy or tunnel)")
-    .option("--host <host>", "interface the receiver listens on", "127.0.0.1")
-    .option("--port <port>", "receiver port (0 = any free port)", parsePort, 8787);
+    .option("--host <host>", "interface the receiver listens on", DEFAULTS.host)
+    .option("--port <port>", "receiver port (0 = any free port)", parsePort, DEFAULTS.port);
 }
 
 export function parsePort(value: string): number {

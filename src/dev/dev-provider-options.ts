@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../errors.js";
 import { silentLogger } from "../logger.js";
+import { loggerSchema } from "../options.js";
 import type { Logger } from "../types.js";
 import { describeIssues } from "../describe-issues.js";
 import { sidecarEngine } from "./sidecar-engine.js";
@@ -78,14 +79,6 @@ const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 32000];
 function aFunction<T>(what: string) {
   return z.custom<T>((value) => typeof value === "function", { message: `${what} must be a function` });
 }
-
-const loggerSchema = z.custom<Logger>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    (["debug", "info", "warn", "error"] as const).every((level) => typeof (value as Logger)[level] === "function"),
-  { message: "logger must have debug, info, warn and error methods" },
-);
 
 const faultsSchema = z.strictObject({
   failFirstSubmits: z.number().int().nonnegative().default(0),
