@@ -11,8 +11,11 @@ export interface ProgressReporter {
   report(message: string): void;
   /** Seconds since the call started, rounded, for messages. */
   elapsedSec(): number;
-  /** Stops the heartbeat. Call before answering: no notification may follow the response. */
-  stop(): void;
+  /**
+   * Stops the heartbeat and resolves once every notification sent so far is written. Await it
+   * before answering: a notification that follows the response is an error for the client.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -25,17 +28,20 @@ export function startProgress(extra: ToolExtra, options: { heartbeatMs: number; 
   const startedAt = Date.now();
   const elapsedSec = () => Math.round((Date.now() - startedAt) / 1000);
   const progressToken = extra._meta?.progressToken;
-  if (progressToken === undefined) return { report: () => undefined, elapsedSec, stop: () => undefined };
+  if (progressToken === undefined) return { report: () => undefined, elapsedSec, stop: async () => undefined };
 
   // The total is unknown (a provider gives no percentage), so `progress` is a counter: the
   // protocol only asks that it increase with every notification.
   let sent = 0;
   let stopped = false;
+  const inFlight = new Set<Promise<void>>();
   const report = (message: string) => {
     if (stopped) return;
     sent += 1;
     // A lost progress message (client gone, pipe closed) must not fail the transcription.
-    extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: sent, message } }).catch(() => undefined);
+    const sending = extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: sent, message } }).catch(() => undefined);
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
   };
   const heartbeat = setInterval(() => report(`${describeStatus(options.status())}, ${elapsedSec()} s elapsed`), options.heartbeatMs);
   // The call's own promise keeps the process busy; the heartbeat alone must not.
@@ -43,9 +49,10 @@ export function startProgress(extra: ToolExtra, options: { heartbeatMs: number; 
   return {
     report,
     elapsedSec,
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearInterval(heartbeat);
+      await Promise.all(inFlight);
     },
   };
 }

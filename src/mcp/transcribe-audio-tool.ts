@@ -68,7 +68,7 @@ export function registerTranscribeAudioTool(server: McpServer, client: Transcrib
       } catch (error) {
         return errorResult(describeFailure(error, { jobId: job?.jobId, timeoutMs: options.timeoutMs }));
       } finally {
-        progress.stop();
+        await progress.stop();
       }
     },
   );

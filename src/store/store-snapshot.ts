@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { StoreError } from "../errors.js";
 import type { Transcript } from "../types.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
@@ -19,10 +20,7 @@ export interface StoreSnapshot {
  * command can look at a store while the process that owns it keeps running.
  */
 export async function readStoreSnapshot(path: string): Promise<StoreSnapshot> {
-  const document = await new StoreFileAdapter(path, { fsync: false }).read();
-  if (!document) throw new StoreError(path, "No store here yet (nothing was transcribed with this storePath?)");
-  const { entries } = await readJournal(journalDir(path), document.journalSeq);
-  for (const entry of entries) for (const change of entry.changes) applyChange(document, change);
+  const document = await readConsistently(path);
   return {
     path,
     document,
@@ -30,4 +28,36 @@ export async function readStoreSnapshot(path: string): Promise<StoreSnapshot> {
     deadLetters: () => Object.values(document.deadLetters).sort((a, b) => a.failedAt - b.failedAt),
     readTranscript: (ref) => readTranscriptFile(path, ref),
   };
+}
+
+const ATTEMPTS = 5;
+
+/**
+ * The owner may fold the journal into a new document (and delete the segments it covers) while
+ * we read. A document that changed under us, or a segment that vanished, means we read a mix:
+ * read again.
+ */
+async function readConsistently(path: string): Promise<StoreDocument> {
+  const adapter = new StoreFileAdapter(path, { fsync: false });
+  for (let attempt = 1; ; attempt++) {
+    const before = await fileIdentity(path);
+    const document = await adapter.read();
+    if (!document) throw new StoreError(path, "No store here yet (nothing was transcribed with this storePath?)");
+    try {
+      const { entries } = await readJournal(journalDir(path), document.journalSeq);
+      // Snapshots replace the document by rename, so an unchanged identity means no snapshot happened.
+      if (before === (await fileIdentity(path))) {
+        for (const entry of entries) for (const change of entry.changes) applyChange(document, change);
+        return document;
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (attempt === ATTEMPTS) throw new StoreError(path, "The store kept changing while it was read; try again");
+  }
+}
+
+async function fileIdentity(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  return info ? `${info.ino}:${info.mtimeMs}` : "missing";
 }
