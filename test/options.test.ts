@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { ConfigurationError, Transcriber, genericProvider } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
@@ -95,8 +96,6 @@ describe("one client per store", () => {
 
   it("takes over a lock left by a process that is gone", async () => {
     h = await harness();
-    const { writeFile, mkdir } = await import("node:fs/promises");
-    await mkdir(h.dir, { recursive: true });
     await writeFile(`${h.storePath}.lock`, "2147483646");
     await h.client.start();
     expect(h.client.receiverUrl).toBeDefined();

@@ -1,4 +1,6 @@
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { inspect } from "node:util";
 import { SubmitError, TranscriptionError, type Transcript } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, fastProvider, harness, rejection, until } from "./helpers.js";
@@ -117,7 +119,6 @@ describe("transcribe() end to end against the emulator", () => {
     expect((error as SubmitError).status).toBe(401);
     expect((error as SubmitError).message).toMatch(/401.*apiKey/);
     // Printing the error (an uncaught one, console.error) must not show the API key.
-    const { inspect } = await import("node:util");
     expect(inspect(error, { depth: 10 })).not.toContain("wrong-key");
     expect(h.dev.stats.submits).toBe(1);
   });
@@ -141,7 +142,6 @@ describe("transcribe() end to end against the emulator", () => {
     h = await harness();
     await h.client.transcribe("https://audio.example/mode.wav");
     await h.client.close();
-    const { stat } = await import("node:fs/promises");
     expect((await stat(h.storePath)).mode & 0o777).toBe(0o600);
     const transcripts = await readdir(`${h.storePath}.transcripts`);
     for (const name of transcripts) expect((await stat(`${h.storePath}.transcripts/${name}`)).mode & 0o777).toBe(0o600);
@@ -150,13 +150,9 @@ describe("transcribe() end to end against the emulator", () => {
 
 describe("local files, listing and inspecting", () => {
   it("serves the shared file while the job runs", async () => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const dir = await mkdtemp(join(tmpdir(), "hookscribe-file-"));
-    await writeFile(join(dir, "call.wav"), Buffer.from("RIFF-not-really-audio"));
     h = await harness({ dev: { processingDelayMs: 300 } });
-    const job = h.client.transcribeFile(join(dir, "call.wav"));
+    await writeFile(join(h.dir, "call.wav"), Buffer.from("RIFF-not-really-audio"));
+    const job = h.client.transcribeFile(join(h.dir, "call.wav"));
     await job.submitted;
     const url = h.dev.jobs()[0]!.audioUrl;
     const response = await fetch(url);
@@ -167,17 +163,13 @@ describe("local files, listing and inspecting", () => {
     expect((await fetch(url.replace(/call\.wav$/, "call.txt"))).status).toBe(404);
     expect((await job).text).toBe(SAMPLE_TEXT);
     expect((await fetch(url)).status).toBe(404);
-    await expect(h.client.transcribeFile(join(dir, "missing.wav"))).rejects.toThrow(/Cannot share/);
+    await expect(h.client.transcribeFile(join(h.dir, "missing.wav"))).rejects.toThrow(/Cannot share/);
   });
 
   it("keeps serving a shared file after the handle stops waiting, until the job is done", async () => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const dir = await mkdtemp(join(tmpdir(), "hookscribe-file-"));
-    await writeFile(join(dir, "late.wav"), Buffer.from("audio"));
     h = await harness({ dev: { processingDelayMs: 300 } });
-    const job = h.client.transcribeFile(join(dir, "late.wav"));
+    await writeFile(join(h.dir, "late.wav"), Buffer.from("audio"));
+    const job = h.client.transcribeFile(join(h.dir, "late.wav"));
     await job.submitted;
     job.cancel();
     const url = h.dev.jobs()[0]!.audioUrl;
