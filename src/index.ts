@@ -12,14 +12,15 @@ export {
   ConfigurationError,
   StoreError,
   UnknownJobError,
-} from "./errors.js";
+} from "./errors/index.js";
 export type { Transcript, Word, JobStatus, SilenceInfo, DeadLetter, Logger } from "./types.js";
 export { genericProvider } from "./providers/generic.js";
 export type { GenericProviderOptions } from "./providers/generic.js";
-export type { Provider, ProviderEvent, SubmitRequest, SubmitContext, WebhookRequest } from "./providers/provider.js";
-export type { Verification } from "./receiver/auth/verification.js";
-export { signHmacHex, verifyHmacHex } from "./receiver/auth/hmac-hex.js";
-export { signStandardWebhook, verifyStandardWebhook } from "./receiver/auth/standard-webhooks.js";
+export type { Provider, ProviderEvent, SubmitRequest, SubmitContext } from "./providers/provider.js";
+export type { WebhookRequest } from "./verification/webhook-request.js";
+export type { Verification } from "./verification/verification.js";
+export { signHmacHex, verifyHmacHex } from "./verification/hmac-hex.js";
+export { signStandardWebhook, verifyStandardWebhook } from "./verification/standard-webhooks.js";
 export { startDevProvider, sidecarEngine, fixedTextEngine } from "./dev/dev-provider.js";
 export type {
   DevProvider,

@@ -1,4 +1,4 @@
-import { AbortError } from "./errors.js";
+import { AbortError } from "./errors/index.js";
 import type { JobStatus, Transcript } from "./types.js";
 
 /** What the code running a job uses to update its handle. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { ZodError } from "zod";
 import { describeIssues } from "./describe-issues.js";
-import { AbortError, ConfigurationError, StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors.js";
+import { AbortError, ConfigurationError, StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors/index.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
 import { type JobSummary, summarise, toJobSummary } from "./job-summary.js";
 import { silentLogger } from "./logger.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ZodError } from "zod";
-import type { Provider, ProviderEvent, WebhookRequest } from "./providers/provider.js";
+import type { Provider, ProviderEvent } from "./providers/provider.js";
+import type { WebhookRequest } from "./verification/webhook-request.js";
 import type { Reply } from "./receiver/webhook-receiver.js";
 import { type WebhookRoute, tokenMatches } from "./receiver/webhook-route.js";
 import type { JobStore } from "./store/job-store.js";

@@ -1,6 +1,6 @@
 import PQueue from "p-queue";
 import { backoffDelay } from "./backoff.js";
-import { HookscribeError, TranscriptionError } from "./errors.js";
+import { HookscribeError, TranscriptionError } from "./errors/index.js";
 import type { Provider, ProviderEvent } from "./providers/provider.js";
 import type { JobStore } from "./store/job-store.js";
 import type { DeliveryRecord } from "./store/records.js";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { toSrt, toVtt, type CaptionOptions } from "../src/captions/index.js";
 import { buildCues } from "../src/captions/cues.js";
 import { formatTimestamp, secondsToMs } from "../src/captions/timestamps.js";
-import { ConfigurationError, HookscribeError } from "../src/errors.js";
+import { ConfigurationError, HookscribeError } from "../src/errors/index.js";
 import type { Transcript, Word } from "../src/types.js";
 
 type Input = Pick<Transcript, "text" | "words">;

@@ -12,8 +12,8 @@ import {
   startDevProvider,
 } from "../src/dev/dev-provider.js";
 import { type TranscriptBody, transcriptBodySchema } from "../src/providers/generic-wire.js";
-import { verifyHmacHex } from "../src/receiver/auth/hmac-hex.js";
-import { verifyStandardWebhook } from "../src/receiver/auth/standard-webhooks.js";
+import { verifyHmacHex } from "../src/verification/hmac-hex.js";
+import { verifyStandardWebhook } from "../src/verification/standard-webhooks.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 

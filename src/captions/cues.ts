@@ -1,4 +1,4 @@
-import { HookscribeError } from "../errors.js";
+import { HookscribeError } from "../errors/index.js";
 import type { Transcript, Word } from "../types.js";
 import { type CaptionOptions, resolveCaptionOptions } from "./options.js";
 import { secondsToMs } from "./timestamps.js";

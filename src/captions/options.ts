@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 
 /** How `toSrt` and `toVtt` cut a transcript into cues. Every field is optional. */
 export interface CaptionOptions {

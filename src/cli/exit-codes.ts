@@ -1,4 +1,4 @@
-import { ConfigurationError, StoreError, SubmitError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "../errors.js";
+import { ConfigurationError, StoreError, SubmitError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "../errors/index.js";
 
 /** The `hookscribe` command's exit codes, as documented in the README. */
 export const EXIT = {

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 import { DEFAULTS } from "../options.js";
 import type { Logger } from "../types.js";
 import { genericProvider } from "../providers/generic.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { submitRequestSchema } from "../providers/generic-wire.js";
-import { constantTimeEqual } from "../receiver/auth/constant-time.js";
-import { headerValue } from "../receiver/auth/verification.js";
+import { constantTimeEqual } from "../verification/constant-time.js";
+import { headerValue } from "../verification/verification.js";
 import type { Logger } from "../types.js";
 import { transcriptBody } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 import { silentLogger } from "../logger.js";
 import { loggerSchema } from "../options.js";
 import type { Logger } from "../types.js";

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { stat } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 import { DevApi } from "./dev-api.js";
 import { type DevDeadLetter, type DevJob, deadLettersOf, snapshotJob } from "./dev-job.js";
 import { type DevProviderOptions, resolveDevProviderOptions } from "./dev-provider-options.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describeIssues } from "../describe-issues.js";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 
 /** Options of `createTranscribeTool(client, options)`. Every field is optional. */
 export interface TranscribeToolOptions {

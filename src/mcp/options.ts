@@ -1,5 +1,5 @@
 import packageJson from "../../package.json" with { type: "json" };
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 
 /** Options of `createMcpServer`. */
 export interface McpServerOptions {

@@ -7,7 +7,7 @@ import {
   TranscriptionError,
   TranscriptionTimeoutError,
   UnknownJobError,
-} from "../errors.js";
+} from "../errors/index.js";
 
 /** A successful result: `text` for the model, `structured` for programs (checked against the tool's `outputSchema`). */
 export function textResult(text: string, structured: Record<string, unknown>): CallToolResult {

@@ -1,13 +1,13 @@
 import ky, { HTTPError, type KyInstance } from "ky";
 import { z } from "zod";
-import { HookscribeError, SubmitError } from "../errors.js";
-import { verifyHmacHex } from "../receiver/auth/hmac-hex.js";
+import { HookscribeError, SubmitError } from "../errors/index.js";
+import { verifyHmacHex } from "../verification/hmac-hex.js";
 import {
   DEFAULT_TOLERANCE_SEC,
   hasStandardWebhookHeaders,
   verifyStandardWebhook,
-} from "../receiver/auth/standard-webhooks.js";
-import { type Secrets, headerValue } from "../receiver/auth/verification.js";
+} from "../verification/standard-webhooks.js";
+import { type Secrets, headerValue } from "../verification/verification.js";
 import { backoffDelay } from "../backoff.js";
 import {
   HMAC_SIGNATURE_HEADER,

@@ -1,4 +1,5 @@
-import type { Headers, Verification } from "../receiver/auth/verification.js";
+import type { Verification } from "../verification/verification.js";
+import type { WebhookRequest } from "../verification/webhook-request.js";
 import type { ProviderJobStatus, Word } from "../types.js";
 
 /** What `transcribe()` asks a provider to start. */
@@ -31,13 +32,6 @@ export interface ProviderEvent {
   error?: string;
   /** The provider's payload as received. */
   raw: unknown;
-}
-
-/** An incoming webhook, as the receiver hands it to a provider. */
-export interface WebhookRequest {
-  headers: Headers;
-  /** The body exactly as received: signatures are computed over these bytes. */
-  rawBody: Buffer;
 }
 
 /**

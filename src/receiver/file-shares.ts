@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, resolve } from "node:path";
 import { contentTypeOf } from "../content-types.js";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../errors/index.js";
 
 /** URL path prefix of shared files. */
 export const FILES_PREFIX = "/files/";

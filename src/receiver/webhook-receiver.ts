@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { WebhookRequest } from "../providers/provider.js";
+import type { WebhookRequest } from "../verification/webhook-request.js";
 import type { Logger } from "../types.js";
 import { FILES_PREFIX, FileShares } from "./file-shares.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";

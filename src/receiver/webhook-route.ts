@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constantTimeEqual } from "./auth/constant-time.js";
+import { constantTimeEqual } from "../verification/constant-time.js";
 
 /**
  * Every job gets its own webhook URL: `{publicUrl}{path}/{provider}/{ref}/{token}`. The ref finds

@@ -1,7 +1,7 @@
 import { mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Low } from "lowdb";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 import type { Transcript } from "../types.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";

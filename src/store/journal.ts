@@ -2,7 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 import { syncDirectory } from "./atomic-write.js";
 import type { Collection, StoreDocument } from "./records.js";
 

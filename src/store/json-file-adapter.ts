@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Adapter } from "lowdb";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { type StoreDocument, storeDocumentSchema } from "./records.js";
 

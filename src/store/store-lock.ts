@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 
 /** Stores held by this process; a second client on one of them would interleave two journals. */
 const heldHere = new Set<string>();

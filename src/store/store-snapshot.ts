@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 import type { Transcript } from "../types.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
 import { applyChange, journalDir, readJournal } from "./journal.js";

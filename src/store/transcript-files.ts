@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../errors/index.js";
 import type { Transcript } from "../types.js";
 
 /** Transcripts live beside the store document, one file per job, so the document stays small. */

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { UnknownJobError } from "../../errors.js";
+import { UnknownJobError } from "../../errors/index.js";
 import { summarise } from "../../job-summary.js";
 import { readStoreSnapshot } from "../../store/store-snapshot.js";
 import type { JobStatus } from "../../types.js";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { ConfigurationError, TranscriptionTimeoutError } from "../../errors.js";
+import { ConfigurationError, TranscriptionTimeoutError } from "../../errors/index.js";
 import { CommandError, EXIT } from "../exit-codes.js";
 import { Progress } from "../progress.js";
 import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "../provider-flags.js";
