@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Transcriber, genericProvider } from "hookscribe";
-import { type DevProvider, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
+import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { type Distribution, TRANSCRIPT_TEXT, distribution, tempDir } from "./helpers.js";
 import { num, renderTable, verdict } from "./table.js";
 
@@ -59,7 +59,7 @@ export async function webhookVsPolling(): Promise<LatencyResult> {
   const rows = [
     withGoal(await measure("hookscribe, full payloads", false, hookscribeJobs), latencyGoals.requestsPerJob),
     withGoal(await measure("hookscribe, thin payloads", true, hookscribeJobs), latencyGoals.requestsPerJobThin),
-    await measure("polling every 2 s (the seed's)", false, (dev) => pollingJobs(dev, 2_000)),
+    await measure("polling every 2 s", false, (dev) => pollingJobs(dev, 2_000)),
     await measure("polling every 3 s (AssemblyAI SDK default)", false, (dev) => pollingJobs(dev, 3_000)),
   ];
   return { jobs: JOBS, jobMs: JOB_MS, rounds: ROUNDS, rows };

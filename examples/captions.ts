@@ -3,7 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Transcriber, genericProvider, startDevProvider, toSrt, toVtt } from "hookscribe";
+import { Transcriber, genericProvider, toSrt, toVtt } from "hookscribe";
+import { startDevProvider } from "hookscribe/dev";
 
 const dev = await startDevProvider({ publicDir: fileURLToPath(new URL("../samples/", import.meta.url)), processingDelayMs: 100 });
 const client = new Transcriber({

@@ -6,7 +6,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transcriber, fixedTextEngine, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, genericProvider } from "hookscribe";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 
 const dev = await startDevProvider({ engine: fixedTextEngine("replayed from the dead letters"), processingDelayMs: 100, faults: { thinPayloads: true } });
 const provider = genericProvider({ baseUrl: dev.url, apiKey: dev.apiKey, webhookSecret: dev.webhookSecret });

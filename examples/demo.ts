@@ -7,7 +7,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Transcriber, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, genericProvider } from "hookscribe";
+import { startDevProvider } from "hookscribe/dev";
 
 const samples = fileURLToPath(new URL("../samples/", import.meta.url));
 

@@ -11,7 +11,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transcriber, fixedTextEngine, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, genericProvider } from "hookscribe";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { createTranscribeTool } from "hookscribe/langchain";
 
 const dev = await startDevProvider({ engine: fixedTextEngine("the meeting moves to thursday at ten"), processingDelayMs: 200 });

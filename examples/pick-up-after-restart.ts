@@ -5,7 +5,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transcriber, fixedTextEngine, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, genericProvider } from "hookscribe";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 
 // Retry quickly so the example does not wait the real schedule (1, 2, 4 … 32 s).
 const dev = await startDevProvider({ engine: fixedTextEngine("picked up after a restart"), processingDelayMs: 300, retryDelaysMs: [200, 400, 800] });

@@ -5,7 +5,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transcriber, TranscriptionTimeoutError, fixedTextEngine, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, TranscriptionTimeoutError, genericProvider } from "hookscribe";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 
 const dev = await startDevProvider({ engine: fixedTextEngine("worth the wait"), processingDelayMs: 1500 });
 const client = new Transcriber({

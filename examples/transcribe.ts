@@ -5,7 +5,8 @@
  *   HOOKSCRIBE_BASE_URL=https://stt.example.com HOOKSCRIBE_API_KEY=… HOOKSCRIBE_WEBHOOK_SECRET=… \
  *   HOOKSCRIBE_PUBLIC_URL=https://my-tunnel.example.net npx tsx examples/transcribe.ts https://example.com/call.mp3
  */
-import { Transcriber, fixedTextEngine, genericProvider, startDevProvider } from "hookscribe";
+import { Transcriber, genericProvider } from "hookscribe";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 
 const dev = process.env.HOOKSCRIBE_BASE_URL ? undefined : await startDevProvider({ engine: fixedTextEngine("hello from the emulator"), processingDelayMs: 200 });
 

@@ -1,23 +1,27 @@
+import { HookscribeError } from "hookscribe";
+
 /**
  * The error a tool call rejects with: its message is written for the model (agent frameworks
  * such as LangChain's `createAgent` turn it into the tool result), `cause` is the hookscribe error,
- * `jobId` the provider's job id when there is one.
+ * `jobId` the provider's job id when there is one. A `HookscribeError`, so `isHookscribeError`
+ * and `instanceof HookscribeError` recognise it.
  */
-export class TranscribeToolError extends Error {
+export class TranscribeToolError extends HookscribeError {
+  override readonly name = "TranscribeToolError";
+  /** The provider's job id, when the provider had accepted the job. */
   readonly jobId: string | undefined;
 
   constructor(message: string, options: { jobId: string | undefined; cause: unknown }) {
     super(message, { cause: options.cause });
-    this.name = "TranscribeToolError";
     this.jobId = options.jobId;
   }
 }
 
 /**
- * Turns a hookscribe failure into an error a model can act on. Errors are recognised by `name`,
- * not `instanceof`: this subpath is bundled apart from the main entry, so in CommonJS its copy of
- * the error classes is not the one the client throws. Cancellations and unknown errors pass
- * through untouched, so an `AbortError` stays recognisable as one.
+ * Turns a hookscribe failure into an error a model can act on. Errors are recognised by their
+ * literal `name`, so an error from another copy of the package (a client built from the other
+ * module system, another version) is handled too. Cancellations and unknown errors pass through
+ * untouched, so an `AbortError` stays recognisable as one.
  */
 export function toToolError(error: unknown, audioUrl: string): unknown {
   if (!(error instanceof Error)) return error;

@@ -1,11 +1,11 @@
 import { type DynamicStructuredTool, type ToolRunnableConfig, tool } from "@langchain/core/tools";
 import type { z } from "zod";
-import type { Transcriber } from "../transcriber.js";
+import type { Transcriber } from "hookscribe";
 import { defaultToolDescription } from "./tool-description.js";
 import { toToolError } from "./tool-error.js";
 import { type TranscribeToolInput, transcribeToolInput } from "./tool-input.js";
 import { type TranscribeToolOptions, resolveToolOptions } from "./tool-options.js";
-import { formatTranscript } from "./tool-output.js";
+import { toolOutput } from "./tool-output.js";
 
 /** The tool `createTranscribeTool` returns: input `{ audioUrl, language? }`, output a string. */
 export type TranscribeTool = DynamicStructuredTool<typeof transcribeToolInput, TranscribeToolInput, z.input<typeof transcribeToolInput>, string>;
@@ -30,7 +30,7 @@ export function createTranscribeTool(client: Transcriber, options: TranscribeToo
     async ({ audioUrl, language }: TranscribeToolInput, config?: ToolRunnableConfig): Promise<string> => {
       try {
         const transcript = await client.transcribe(audioUrl, { language, timeoutMs, signal: config?.signal });
-        return formatTranscript(transcript, output);
+        return toolOutput(transcript, output);
       } catch (error) {
         throw toToolError(error, audioUrl);
       }
