@@ -1,6 +1,126 @@
 import { z } from "zod";
+import { type Logger, loggerSchema, silentLogger } from "./shared/logger.js";
+import { parseOptions } from "./validation/parse-options.js";
 import type { Provider } from "./providers/provider.js";
-import type { Logger } from "./types.js";
+import type { Same } from "./validation/type-equality.js";
+
+/** Options of `new Transcriber(options)`. Only `provider` is required; an unknown key is an error. */
+export interface TranscriberOptions {
+  /**
+   * Who transcribes: submits jobs, then verifies and reads their webhooks. Required.
+   * @example genericProvider({ baseUrl: "https://stt.example.com", apiKey, webhookSecret })
+   */
+  provider: Provider;
+  /**
+   * The webhook receiver embedded in this process.
+   * @default every field at its own default
+   * @example { port: 8787, publicUrl: "https://hooks.example.com" }
+   */
+  receiver?: ReceiverOptions;
+  /**
+   * The JSON store file; its journal, transcripts and lock file sit beside it.
+   * @default ".hookscribe/store.json"
+   */
+  storePath?: string;
+  /**
+   * Also fsync each store write, so acknowledged deliveries survive a power loss, not only a crash.
+   * @default false
+   */
+  fsync?: boolean;
+  /**
+   * Processed jobs older than this are pruned with their transcripts, in ms.
+   * @default 604_800_000 (7 days)
+   */
+  retentionMs?: number;
+  /**
+   * Worker pool size: how many finished jobs are processed (result fetched, transcript stored) at once.
+   * @default 4
+   */
+  concurrency?: number;
+  /**
+   * Default deadline of a job in ms, from `transcribe()`; `0` waits forever. `transcribe(url, { timeoutMs })` overrides it.
+   * @default 3_600_000 (1 hour)
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of a failing processing step (e.g. fetching the result), exponential with jitter;
+   * after the last attempt the event becomes a dead letter.
+   * @default every field at its own default
+   */
+  retry?: RetryOptions;
+  /**
+   * Emit `'silence'` when jobs are pending and no webhook arrived for this long, in ms.
+   * @default 900_000 (15 minutes)
+   */
+  silenceAlertMs?: number;
+  /**
+   * A pino-compatible logger (`logger.info(obj, msg)`). Entries never carry secrets, webhook
+   * tokens or transcript text.
+   * @default silent
+   * @example pino({ level: "debug" })
+   */
+  logger?: Logger;
+}
+
+/** `TranscriberOptions.receiver`: the webhook receiver embedded in the process. */
+export interface ReceiverOptions {
+  /**
+   * Interface to listen on; use `"0.0.0.0"` behind a reverse proxy on another host.
+   * @default "127.0.0.1"
+   */
+  host?: string;
+  /**
+   * Port to listen on; `0` picks a free one (read it from `client.receiverUrl`).
+   * @default 8787
+   */
+  port?: number;
+  /**
+   * Base URL the provider reaches the receiver at (a reverse proxy or tunnel). Needed as soon as
+   * the provider is not on this machine.
+   * @default the receiver's own URL, `client.receiverUrl`
+   * @example "https://hooks.example.com"
+   */
+  publicUrl?: string;
+  /**
+   * Path prefix of the webhook URLs: a leading slash, no trailing slash.
+   * @default "/webhooks"
+   */
+  path?: string;
+  /**
+   * Largest webhook body accepted, in bytes; a larger one is answered `413`.
+   * @default 5_242_880 (5 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Time a client has to send its request headers, in ms.
+   * @default 10_000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send its whole request, in ms.
+   * @default 30_000
+   */
+  requestTimeoutMs?: number;
+}
+
+/** `TranscriberOptions.retry`: how the worker retries a failing processing step. */
+export interface RetryOptions {
+  /**
+   * Attempts in all before the event becomes a dead letter.
+   * @default 5
+   */
+  attempts?: number;
+  /**
+   * Smallest delay between attempts, in ms.
+   * @default 1000
+   */
+  minDelayMs?: number;
+  /**
+   * Largest delay between attempts, in ms.
+   * @default 60_000
+   */
+  maxDelayMs?: number;
+}
 
 const isProvider = (value: unknown): value is Provider =>
   typeof value === "object" &&
@@ -10,71 +130,59 @@ const isProvider = (value: unknown): value is Provider =>
   typeof (value as Provider).authenticate === "function" &&
   typeof (value as Provider).parse === "function";
 
-/** A pino-compatible logger option, checked for the four methods hookscribe calls. */
-export const loggerSchema = z.custom<Logger>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    ["debug", "info", "warn", "error"].every((level) => typeof (value as Record<string, unknown>)[level] === "function"),
-  "logger must have debug, info, warn and error methods (pino-compatible)",
-);
-
 /** Defaults the `hookscribe` command shows in its help too. */
 export const DEFAULTS = { host: "127.0.0.1", port: 8787, storePath: ".hookscribe/store.json" } as const;
 
-/** Every `Transcriber` option, its type and its default, in one place. */
-export const transcriberOptionsSchema = z.object({
-  /** Who transcribes, e.g. `genericProvider({ baseUrl, apiKey, webhookSecret })`. Required. */
-  provider: z.custom<Provider>(isProvider, "provider must be a Provider object, e.g. genericProvider({ baseUrl, apiKey, webhookSecret })"),
-  /** The embedded webhook receiver. */
-  receiver: z
-    .object({
-      /** Interface to listen on. Default `"127.0.0.1"`; use `"0.0.0.0"` behind a reverse proxy on another host. */
-      host: z.string().min(1).default(DEFAULTS.host),
-      /** Port to listen on; `0` picks a free one. Default `8787`. */
-      port: z.number().int().min(0).max(65535).default(DEFAULTS.port),
-      /** Base URL the provider reaches the receiver at (reverse proxy or tunnel). Default: `receiverUrl`. */
-      publicUrl: z.string().url().optional(),
-      /** Path prefix of webhook URLs. Default `"/webhooks"`. */
-      path: z
-        .string()
-        .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'path must look like "/webhooks" (a leading slash, no trailing slash)')
-        .default("/webhooks"),
-      /** Largest webhook body accepted, in bytes; larger ones get `413`. Default 5 MiB. */
-      maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024),
-      /** Time a client has to send its request headers, in ms. Default `10000`. */
-      headersTimeoutMs: z.number().int().positive().default(10_000),
-      /** Time a client has to send its whole request, in ms. Default `30000`. */
-      requestTimeoutMs: z.number().int().positive().default(30_000),
-    })
-    .prefault({}),
-  /** The lowdb JSON store; its journal and transcripts sit beside it. Default `".hookscribe/store.json"`. */
-  storePath: z.string().min(1).default(DEFAULTS.storePath),
-  /** Also fsync each store write, so acked deliveries survive power loss, not only a crash. Default `false`. */
-  fsync: z.boolean().default(false),
-  /** Processed jobs older than this are pruned with their transcripts, in ms. Default 7 days. */
-  retentionMs: z.number().int().positive().default(7 * 24 * 60 * 60 * 1000),
-  /** Worker pool size: terminal events processed at once. Default `4`. */
-  concurrency: z.number().int().positive().default(4),
-  /** Default per-job deadline in ms, measured from `transcribe()`; `0` waits forever. Default 1 hour. */
-  timeoutMs: z.number().int().nonnegative().default(60 * 60 * 1000),
-  /** Worker retries of a failing processing step, exponential with jitter. */
-  retry: z
-    .object({
-      /** Attempts in all before the event becomes a dead letter. Default `5`. */
-      attempts: z.number().int().positive().default(5),
-      /** Smallest delay between attempts, in ms. Default `1000`. */
-      minDelayMs: z.number().nonnegative().default(1000),
-      /** Largest delay between attempts, in ms. Default `60000`. */
-      maxDelayMs: z.number().nonnegative().default(60_000),
-    })
-    .prefault({}),
-  /** Emit `'silence'` when jobs are pending and no webhook arrived for this long, in ms. Default 15 minutes. */
-  silenceAlertMs: z.number().int().positive().default(15 * 60 * 1000),
-  /** pino-compatible logger (`logger.info(obj, msg)`). Default: silent. */
-  logger: loggerSchema.optional(),
+const receiverSchema = z.strictObject({
+  host: z.string().min(1).default(DEFAULTS.host),
+  port: z.number().int().min(0).max(65535).default(DEFAULTS.port),
+  publicUrl: z.string().url().optional(),
+  path: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must look like "/webhooks" (a leading slash, no trailing slash)')
+    .default("/webhooks"),
+  maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024),
+  headersTimeoutMs: z.number().int().positive().default(10_000),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
 });
 
-/** Options of `new Transcriber(options)`; see each field for its default. */
-export type TranscriberOptions = z.input<typeof transcriberOptionsSchema>;
+const retrySchema = z
+  .strictObject({
+    attempts: z.number().int().positive().default(5),
+    minDelayMs: z.number().nonnegative().default(1000),
+    maxDelayMs: z.number().nonnegative().default(60_000),
+  })
+  .refine((retry) => retry.minDelayMs <= retry.maxDelayMs, {
+    path: ["minDelayMs"],
+    when: (payload) => payload.issues.length === 0,
+    error: (issue) => {
+      const { minDelayMs, maxDelayMs } = issue.input as { minDelayMs: number; maxDelayMs: number };
+      return `must not exceed maxDelayMs (${minDelayMs} > ${maxDelayMs})`;
+    },
+  });
+
+const transcriberOptionsSchema = z.strictObject({
+  provider: z.custom<Provider>(isProvider, "must be a Provider object, e.g. genericProvider({ baseUrl, apiKey, webhookSecret })"),
+  receiver: receiverSchema.prefault({}),
+  storePath: z.string().min(1).default(DEFAULTS.storePath),
+  fsync: z.boolean().default(false),
+  retentionMs: z.number().int().positive().default(7 * 24 * 60 * 60 * 1000),
+  concurrency: z.number().int().positive().default(4),
+  timeoutMs: z.number().int().nonnegative().default(60 * 60 * 1000),
+  retry: retrySchema.prefault({}),
+  silenceAlertMs: z.number().int().positive().default(15 * 60 * 1000),
+  logger: loggerSchema.default(() => silentLogger),
+});
+
+// Fails to compile when the interfaces above and the schema disagree on a field.
+true satisfies Same<z.input<typeof receiverSchema>, ReceiverOptions>;
+true satisfies Same<z.input<typeof retrySchema>, RetryOptions>;
+true satisfies Same<z.input<typeof transcriberOptionsSchema>, TranscriberOptions>;
+
+/** `TranscriberOptions` with every default filled in. */
 export type ResolvedOptions = z.output<typeof transcriberOptionsSchema>;
+
+/** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
+export function resolveTranscriberOptions(options: TranscriberOptions): ResolvedOptions {
+  return parseOptions(transcriberOptionsSchema, options, "Transcriber");
+}

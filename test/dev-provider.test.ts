@@ -448,8 +448,8 @@ describe("sidecarEngine and publicDir", () => {
 
 describe("options", () => {
   it("rejects bad options with a message naming them", async () => {
-    await expect(startDevProvider({ port: -1 })).rejects.toThrow(/invalid options: port/);
-    await expect(startDevProvider({ faults: { failFirstSubmit: 1 } as never })).rejects.toThrow(/failFirstSubmit/);
+    await expect(startDevProvider({ port: -1 })).rejects.toThrow(/Invalid startDevProvider options: port: must be >= 0, got -1/);
+    await expect(startDevProvider({ faults: { failFirstSubmit: 1 } as never })).rejects.toThrow(/faults\.failFirstSubmit: unknown option \(did you mean "failFirstSubmits"\?\)/);
     await expect(startDevProvider({ publicDir: "/definitely/not/here" })).rejects.toThrow(/not a directory/);
   });
 

@@ -1,6 +1,8 @@
 import ky, { HTTPError, type KyInstance } from "ky";
 import { z } from "zod";
-import { HookscribeError, SubmitError } from "../errors/index.js";
+import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
+import { parseOptions } from "../validation/parse-options.js";
+import type { Same } from "../validation/type-equality.js";
 import { verifyHmacHex } from "../verification/hmac-hex.js";
 import {
   DEFAULT_TOLERANCE_SEC,
@@ -8,7 +10,7 @@ import {
   verifyStandardWebhook,
 } from "../verification/standard-webhooks.js";
 import { type Secrets, headerValue } from "../verification/verification.js";
-import { backoffDelay } from "../backoff.js";
+import { backoffDelay } from "../shared/backoff.js";
 import {
   HMAC_SIGNATURE_HEADER,
   type TranscriptBody,
@@ -16,42 +18,113 @@ import {
   submitResponseSchema,
   transcriptBodySchema,
 } from "./generic-wire.js";
-import type { Provider, ProviderEvent } from "./provider.js";
+import type { ProviderEvent } from "../domain/provider-event.js";
+import { parsePayload } from "./parse-payload.js";
+import type { Provider } from "./provider.js";
 
-/** Options of `genericProvider`, for any API that speaks the reference protocol (DESIGN.md). */
-export const genericProviderOptionsSchema = z.object({
-  /** API base URL, e.g. `https://stt.example.com` (no trailing `/v1`). */
+/**
+ * Options of `genericProvider`, for any API that speaks the reference protocol (README, "The
+ * reference protocol"). `baseUrl`, `apiKey` and `webhookSecret` are required; an unknown key is an error.
+ */
+export interface GenericProviderOptions {
+  /**
+   * API base URL, without the `/v1`. Required.
+   * @example "https://stt.example.com"
+   */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer {apiKey}` with every request. Required. */
+  apiKey: string;
+  /**
+   * Secret the provider signs webhooks with; during a rotation, an array of the old and the new
+   * one (either verifies). Required.
+   * @example ["whsec_new...", "whsec_old..."]
+   */
+  webhookSecret: string | string[];
+  /**
+   * Allowed clock difference for Standard Webhooks timestamps, in seconds.
+   * @default 300 (5 minutes)
+   */
+  toleranceSec?: number;
+  /**
+   * Timeout of one submit or result request, in ms.
+   * @default 30_000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Retries of a submit or result request on network errors, 408, 429 and 5xx. A retried submit
+   * carries the same `Idempotency-Key`.
+   * @default every field at its own default
+   */
+  retry?: GenericProviderRetryOptions;
+  /**
+   * Name used in webhook paths and `Transcript.provider`: lower-case letters, digits and dashes.
+   * @default "generic"
+   */
+  name?: string;
+}
+
+/** `GenericProviderOptions.retry`: retries of one request to the provider's API, exponential with jitter. */
+export interface GenericProviderRetryOptions {
+  /**
+   * Retries after the first attempt; `0` never retries.
+   * @default 4
+   */
+  limit?: number;
+  /**
+   * First backoff delay, in ms; a `Retry-After` header from the provider wins.
+   * @default 500
+   */
+  minDelayMs?: number;
+  /**
+   * Largest backoff delay, in ms.
+   * @default 10_000
+   */
+  maxDelayMs?: number;
+}
+
+const retrySchema = z
+  .strictObject({
+    limit: z.number().int().nonnegative().default(4),
+    minDelayMs: z.number().nonnegative().default(500),
+    maxDelayMs: z.number().nonnegative().default(10_000),
+  })
+  .refine((retry) => retry.minDelayMs <= retry.maxDelayMs, {
+    path: ["minDelayMs"],
+    when: (payload) => payload.issues.length === 0,
+    error: (issue) => {
+      const { minDelayMs, maxDelayMs } = issue.input as { minDelayMs: number; maxDelayMs: number };
+      return `must not exceed maxDelayMs (${minDelayMs} > ${maxDelayMs})`;
+    },
+  });
+
+const optionsSchema = z.strictObject({
   baseUrl: z.string().url(),
-  /** Sent as `Authorization: Bearer {apiKey}`. */
-  apiKey: z.string().min(1, "apiKey is empty"),
-  /** Secret(s) the provider signs webhooks with; several during a rotation. */
+  apiKey: z.string().min(1),
   webhookSecret: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  /** Allowed clock difference for Standard Webhooks timestamps, in seconds. Default `300`. */
   toleranceSec: z.number().positive().default(DEFAULT_TOLERANCE_SEC),
-  /** Per-request timeout of submits and result fetches, in ms. Default `30000`. */
   requestTimeoutMs: z.number().int().positive().default(30_000),
-  /** Retries of a submit or fetch on network errors, 408, 429 and 5xx. */
-  retry: z
-    .object({
-      /** Retries after the first attempt. Default `4`. */
-      limit: z.number().int().nonnegative().default(4),
-      /** First backoff delay in ms (a `Retry-After` header wins). Default `500`. */
-      minDelayMs: z.number().nonnegative().default(500),
-      /** Largest backoff delay in ms. Default `10000`. */
-      maxDelayMs: z.number().nonnegative().default(10_000),
-    })
-    .prefault({}),
-  /** Name used in webhook paths and `Transcript.provider`. Default `"generic"`. */
+  retry: retrySchema.prefault({}),
   name: z
     .string()
-    .regex(/^[a-z0-9-]+$/, "name must be lower-case letters, digits and dashes (it goes into the webhook path)")
+    .regex(/^[a-z0-9-]+$/, "must be lower-case letters, digits and dashes (it goes into the webhook path)")
     .default("generic"),
 });
-export type GenericProviderOptions = z.input<typeof genericProviderOptionsSchema>;
+
+// Fails to compile when the interfaces above and the schema disagree on a field.
+true satisfies Same<z.input<typeof retrySchema>, GenericProviderRetryOptions>;
+true satisfies Same<z.input<typeof optionsSchema>, GenericProviderOptions>;
+
+/** `GenericProviderOptions` with every default filled in. */
+export type ResolvedGenericProviderOptions = z.output<typeof optionsSchema>;
+
+/** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
+export function resolveGenericProviderOptions(options: GenericProviderOptions): ResolvedGenericProviderOptions {
+  return parseOptions(optionsSchema, options, "genericProvider");
+}
 
 /** A provider that speaks the reference protocol: submit, signed webhooks, fetch by id. */
 export function genericProvider(options: GenericProviderOptions): Provider {
-  const config = genericProviderOptionsSchema.parse(options);
+  const config = resolveGenericProviderOptions(options);
   const secrets: Secrets = config.webhookSecret;
   const api: KyInstance = ky.create({
     prefixUrl: config.baseUrl.replace(/\/+$/, ""),
@@ -94,7 +167,7 @@ export function genericProvider(options: GenericProviderOptions): Provider {
         }
         return { jobId: parsed.data.job_id };
       } catch (error) {
-        throw await toSubmitError(error, config.baseUrl);
+        throw await toSubmitError(error, config.baseUrl, context.signal);
       }
     },
 
@@ -106,7 +179,7 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     },
 
     parse(body) {
-      return toEvent(transcriptBodySchema.parse(body));
+      return toEvent(parsePayload(transcriptBodySchema, body, config.name, "webhook body"));
     },
 
     async fetchResult(jobId, fetchOptions) {
@@ -114,13 +187,15 @@ export function genericProvider(options: GenericProviderOptions): Provider {
       try {
         body = await api.get(`v1/transcripts/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
       } catch (error) {
-        if ((error as Error).name === "AbortError") throw error;
-        const { status, providerMessage } = await describeFailure(error);
-        throw new HookscribeError(
+        if ((error as Error).name === "AbortError") throw new AbortError(jobId, fetchOptions?.signal?.reason);
+        const { status, providerMessage } = await describeHttpFailure(error);
+        throw new FetchResultError(
+          jobId,
           `Fetching job ${jobId} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
+          { status },
         );
       }
-      return toEvent(transcriptBodySchema.parse(body));
+      return toEvent(parsePayload(transcriptBodySchema, body, config.name, `result of job ${jobId}`));
     },
   };
 }
@@ -139,9 +214,10 @@ function toEvent(body: TranscriptBody): ProviderEvent {
   return event;
 }
 
-async function toSubmitError(error: unknown, baseUrl: string): Promise<unknown> {
-  if (error instanceof SubmitError || (error as Error).name === "AbortError") return error;
-  const { status, providerMessage } = await describeFailure(error);
+async function toSubmitError(error: unknown, baseUrl: string, signal: AbortSignal | undefined): Promise<Error> {
+  if (error instanceof SubmitError) return error;
+  if ((error as Error).name === "AbortError") return new AbortError(undefined, signal?.reason);
+  const { status, providerMessage } = await describeHttpFailure(error);
   if (status === undefined) return new SubmitError(`Could not reach the provider at ${baseUrl}: ${providerMessage}`, {});
   return new SubmitError(`Submit failed with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, { status, providerMessage });
 }
@@ -151,7 +227,7 @@ async function toSubmitError(error: unknown, baseUrl: string): Promise<unknown> 
  * they carry the request, and printing one (util.inspect, an uncaught error) would show the
  * `Authorization` header with the API key.
  */
-async function describeFailure(error: unknown): Promise<{ status?: number; providerMessage?: string }> {
+async function describeHttpFailure(error: unknown): Promise<{ status?: number; providerMessage?: string }> {
   if (!(error instanceof HTTPError)) return { providerMessage: (error as Error).message };
   const text = await error.response.text().catch(() => "");
   try {
