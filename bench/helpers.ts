@@ -45,7 +45,7 @@ export interface Delivery {
 
 /**
  * A full `completed` webhook of the reference protocol (the transcript travels in the body, so
- * the receiver fetches nothing), signed with the seed's `X-Webhook-Signature` scheme.
+ * the receiver fetches nothing), signed with the reference protocol's `X-Webhook-Signature` scheme.
  */
 export function signedCompletedDelivery(secret: string, path: string, jobId: string): Delivery {
   const words = TRANSCRIPT_TEXT.split(" ").map((text, index) => ({ text, start: index * 0.4, end: (index + 1) * 0.4, confidence: 1 }));

@@ -5,7 +5,7 @@ import { receiverChecks, receiverGoals, receiverTable, receiverThroughput } from
 import { storeTable, storeWrites } from "./store-write.js";
 
 /**
- * `npm run bench`: the three benchmarks of issue 2, one after the other (they would disturb each
+ * `npm run bench`: the benchmarks, one after the other (they would disturb each
  * other's timings if run at once), each table printed as soon as it is ready, every figure next to
  * its baseline and goal. The figures also go to bench/results.json for the README.
  */

@@ -1,10 +1,13 @@
 export { Transcriber } from "./transcriber.js";
-export type { TranscribeOptions, JobOptions, TranscriberEvents } from "./transcriber.js";
+export type { TranscriberEvents } from "./transcriber.js";
+export type { TranscribeOptions, JobOptions } from "./transcribe-options.js";
+export type { DeliveryInfo } from "./receiver/reply.js";
 export type { JobSummary } from "./job-summary.js";
-export type { TranscriberOptions } from "./options.js";
+export type { TranscriberOptions, ReceiverOptions, RetryOptions } from "./options.js";
 export { TranscriptionJob } from "./job.js";
 export {
   HookscribeError,
+  isHookscribeError,
   SubmitError,
   TranscriptionError,
   TranscriptionTimeoutError,
@@ -12,28 +15,23 @@ export {
   ConfigurationError,
   StoreError,
   UnknownJobError,
+  ProviderPayloadError,
+  FetchResultError,
+  CaptionError,
+  UnknownDeadLetterError,
 } from "./errors/index.js";
-export type { Transcript, Word, JobStatus, SilenceInfo, DeadLetter, Logger } from "./types.js";
+export type { Transcript, Word } from "./domain/transcript.js";
+export type { JobStatus } from "./domain/job-status.js";
+export type { SilenceInfo } from "./silence-monitor.js";
+export type { DeadLetter } from "./domain/dead-letter.js";
+export type { Logger } from "./shared/logger.js";
 export { genericProvider } from "./providers/generic.js";
-export type { GenericProviderOptions } from "./providers/generic.js";
-export type { Provider, ProviderEvent, SubmitRequest, SubmitContext } from "./providers/provider.js";
+export type { GenericProviderOptions, GenericProviderRetryOptions } from "./providers/generic.js";
+export type { Provider, SubmitRequest, SubmitContext } from "./providers/provider.js";
+export type { ProviderEvent } from "./domain/provider-event.js";
 export type { WebhookRequest } from "./verification/webhook-request.js";
 export type { Verification } from "./verification/verification.js";
 export { signHmacHex, verifyHmacHex } from "./verification/hmac-hex.js";
 export { signStandardWebhook, verifyStandardWebhook } from "./verification/standard-webhooks.js";
-export { startDevProvider, sidecarEngine, fixedTextEngine } from "./dev/dev-provider.js";
-export type {
-  DevProvider,
-  DevProviderOptions,
-  DevProviderFaults,
-  DevProviderStats,
-  DevJob,
-  DevJobStatus,
-  DevDelivery,
-  DevDeadLetter,
-  TranscriptEngine,
-  EngineContext,
-  EngineResult,
-} from "./dev/dev-provider.js";
 export { toSrt, toVtt } from "./captions/index.js";
 export type { CaptionOptions } from "./captions/index.js";

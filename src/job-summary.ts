@@ -1,5 +1,5 @@
 import type { JobRecord } from "./store/records.js";
-import type { JobStatus } from "./types.js";
+import type { JobStatus } from "./domain/job-status.js";
 
 /** What the store knows about a job, without its transcript. */
 export interface JobSummary {

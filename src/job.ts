@@ -1,5 +1,6 @@
 import { AbortError } from "./errors/index.js";
-import type { JobStatus, Transcript } from "./types.js";
+import type { JobStatus } from "./domain/job-status.js";
+import type { Transcript } from "./domain/transcript.js";
 
 /** What the code running a job uses to update its handle. */
 export interface JobControl {

@@ -1,6 +1,16 @@
-import type { SilenceInfo } from "./types.js";
+/** Payload of the `'silence'` event. */
+export interface SilenceInfo {
+  /** How many submitted jobs are still waiting for their terminal webhook. */
+  pendingJobs: number;
+  /** Provider job ids of those jobs (at most 20). */
+  jobIds: string[];
+  /** Milliseconds since the last webhook arrived, or since the oldest pending job was submitted. */
+  silentForMs: number;
+  /** When the last webhook arrived, if any arrived in this process. */
+  lastWebhookAt?: Date;
+}
 
-export interface SilenceMonitorDeps {
+interface SilenceMonitorDeps {
   /** Alert after this long without a webhook while jobs are pending. */
   thresholdMs: number;
   /** Jobs submitted and not finished: id and when they were submitted. */

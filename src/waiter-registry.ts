@@ -1,4 +1,5 @@
-import type { JobStatus, Transcript } from "./types.js";
+import type { JobStatus } from "./domain/job-status.js";
+import type { Transcript } from "./domain/transcript.js";
 
 /** Someone awaiting a job: a `transcribe()` handle or a `client.job(id)` handle. */
 export interface Waiter {

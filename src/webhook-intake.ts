@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { ZodError } from "zod";
-import type { Provider, ProviderEvent } from "./providers/provider.js";
-import type { WebhookRequest } from "./verification/webhook-request.js";
-import type { Reply } from "./receiver/webhook-receiver.js";
+import { isStatusAdvance, isTerminal } from "./domain/job-status.js";
+import type { ProviderEvent } from "./domain/provider-event.js";
+import { ProviderPayloadError } from "./errors/index.js";
+import type { Logger } from "./shared/logger.js";
+import type { Provider } from "./providers/provider.js";
+import type { Reply } from "./receiver/reply.js";
 import { type WebhookRoute, tokenMatches } from "./receiver/webhook-route.js";
 import type { JobStore } from "./store/job-store.js";
 import type { JobRecord } from "./store/records.js";
-import { type Logger, isStatusAdvance, isTerminal } from "./types.js";
+import type { WebhookRequest } from "./verification/webhook-request.js";
 import type { WaiterRegistry } from "./waiter-registry.js";
 import type { Worker } from "./worker.js";
 
-export interface IntakeDeps {
+interface IntakeDeps {
   store: JobStore;
   provider: Provider;
   worker: Worker;
@@ -19,6 +21,13 @@ export interface IntakeDeps {
   /** Told about every authenticated webhook (the silence monitor listens). */
   onWebhook: () => void;
 }
+
+/**
+ * What applying an event to its job did: `stored` (the status moved forward), `duplicate` (a
+ * repeated or stale status: nothing changed), `foreign` (the event is about another job than the
+ * one its URL or status check belongs to: refused).
+ */
+type AcceptOutcome = "stored" | "duplicate" | "foreign";
 
 /**
  * Where a webhook is verified and made durable, in this order: the URL's per-job token, the
@@ -30,34 +39,35 @@ export class WebhookIntake {
 
   readonly handle = async (route: WebhookRoute, request: WebhookRequest): Promise<Reply> => {
     const { store, provider, logger } = this.deps;
-    if (route.provider !== provider.name) return { status: 404, message: `no provider named ${route.provider} here` };
+    if (route.provider !== provider.name) return { status: 404, outcome: "refused", message: `no provider named ${route.provider} here` };
     const job = store.job(route.ref);
     if (!job || job.provider !== provider.name || !tokenMatches(route.token, job.tokenHash)) {
-      return { status: 401, message: "unknown webhook URL or wrong token" };
+      return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
     }
     const verification = provider.authenticate(request);
     if (!verification.ok) {
       logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");
-      return { status: 401, message: verification.reason, jobId: job.jobId };
+      return { status: 401, outcome: "refused", message: verification.reason, jobId: job.jobId };
     }
     let event: ProviderEvent;
     try {
       event = provider.parse(JSON.parse(request.rawBody.toString("utf8")));
     } catch (error) {
-      return { status: 400, message: describeParseError(error, provider.name), jobId: job.jobId };
+      return { status: 400, outcome: "refused", message: describeParseError(error), jobId: job.jobId };
     }
     this.deps.onWebhook();
+    let outcome: AcceptOutcome;
     try {
-      await this.accept(job, event);
+      outcome = await this.accept(job, event);
     } catch (error) {
-      if (error instanceof ForeignEventError) {
-        logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
-        return { status: 400, message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
-      }
       logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
-      return { status: 503, message: "could not store the event; retry later", jobId: event.jobId };
+      return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId };
     }
-    return { status: 200, message: "ok", jobId: event.jobId };
+    if (outcome === "foreign") {
+      logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
+      return { status: 400, outcome: "refused", message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
+    }
+    return { status: 200, outcome: outcome === "stored" ? "accepted" : "duplicate", message: "ok", jobId: event.jobId };
   };
 
   /**
@@ -65,14 +75,15 @@ export class WebhookIntake {
    * until the state it duplicates is durable); an advance is written to the journal, and a
    * terminal one is handed to the worker. Resolves once durable.
    */
-  async accept(job: JobRecord, event: ProviderEvent): Promise<void> {
+  async accept(job: JobRecord, event: ProviderEvent): Promise<AcceptOutcome> {
     const { store, worker, waiters, logger } = this.deps;
     // The ref and token say which job this is; an event about another job must not rewrite it.
-    if (job.jobId !== undefined && job.jobId !== event.jobId) throw new ForeignEventError();
+    if (job.jobId !== undefined && job.jobId !== event.jobId) return "foreign";
     if (!isStatusAdvance(job.status, event.status)) {
       logger.debug({ jobId: event.jobId, status: event.status, stored: job.status }, "duplicate or stale webhook");
+      if (isTerminal(event.status) && !job.processed) await this.supplyPendingResult(job, event);
       await store.whenDurable(job.ref);
-      return;
+      return "duplicate";
     }
     const now = Date.now();
     const updated: JobRecord = { ...job, jobId: event.jobId, status: event.status, updatedAt: now };
@@ -89,17 +100,28 @@ export class WebhookIntake {
     }
     logger.info({ jobId: event.jobId, status: event.status }, "webhook accepted");
     waiters.status(job.ref, event.status, event.jobId);
+    return "stored";
+  }
+
+  /**
+   * A terminal event for a job whose earlier terminal delivery is still unprocessed (its thin
+   * result fetch keeps failing, or it was dead-lettered): if this one carries what that one
+   * lacks, keep it as that delivery's result and let the worker process it now.
+   */
+  private async supplyPendingResult(job: JobRecord, event: ProviderEvent): Promise<void> {
+    if (event.result === undefined && event.status !== "error") return;
+    const { store, worker } = this.deps;
+    const pending = store
+      .deliveries()
+      .find((delivery) => delivery.ref === job.ref && delivery.event.status === "completed" && !delivery.event.result && !delivery.fetched);
+    if (!pending) return;
+    await store.saveDelivery({ ...pending, fetched: event });
+    worker.expedite(pending.id);
   }
 }
 
-/** An event whose job id is not the job its URL (or status check) belongs to. */
-class ForeignEventError extends Error {}
-
-function describeParseError(error: unknown, provider: string): string {
+function describeParseError(error: unknown): string {
   if (error instanceof SyntaxError) return "body is not valid JSON";
-  if (error instanceof ZodError) {
-    const issue = error.issues[0];
-    return `body does not match the ${provider} webhook schema: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`;
-  }
+  if (error instanceof ProviderPayloadError) return error.message;
   return `body could not be parsed: ${(error as Error).message}`;
 }

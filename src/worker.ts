@@ -1,21 +1,24 @@
 import PQueue from "p-queue";
-import { backoffDelay } from "./backoff.js";
-import { HookscribeError, TranscriptionError } from "./errors/index.js";
-import type { Provider, ProviderEvent } from "./providers/provider.js";
+import { backoffDelay } from "./shared/backoff.js";
+import { FetchResultError, TranscriptionError, UnknownDeadLetterError } from "./errors/index.js";
+import type { ProviderEvent } from "./domain/provider-event.js";
+import type { Provider } from "./providers/provider.js";
 import type { JobStore } from "./store/job-store.js";
 import type { DeliveryRecord } from "./store/records.js";
-import type { Logger, Transcript } from "./types.js";
+import type { Logger } from "./shared/logger.js";
+import { type Transcript, toTranscript } from "./domain/transcript.js";
+import type { FileShares } from "./receiver/file-shares.js";
 import type { WaiterRegistry } from "./waiter-registry.js";
 
 /** Processing retries of the worker. */
-export interface RetryPolicy {
+interface RetryPolicy {
   /** Attempts in all, the first included, before an event becomes a dead letter. */
   attempts: number;
   minDelayMs: number;
   maxDelayMs: number;
 }
 
-export interface WorkerDeps {
+interface WorkerDeps {
   store: JobStore;
   provider: Provider;
   waiters: WaiterRegistry;
@@ -24,8 +27,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Called once per job with its transcript (the client emits `'transcript'`). */
   announce: (transcript: Transcript) => void;
-  /** Called when a job's outcome is known, before its waiters hear it (a lent audio file can go). */
-  onFinished: (ref: string) => void;
+  /** Local audio files lent to the provider: a job's share ends once its outcome is known. */
+  files: FileShares;
 }
 
 /**
@@ -36,7 +39,8 @@ export interface WorkerDeps {
 export class Worker {
   private readonly queue: PQueue;
   private readonly scheduled = new Set<string>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Deliveries waiting out a backoff, with the attempt they will make next. */
+  private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
   /** Jobs announced but not yet marked processed: a retry after a failed final write must not announce twice. */
   private readonly announced = new Set<string>();
   private stopped = false;
@@ -52,6 +56,22 @@ export class Worker {
     this.schedule(deliveryId, 1);
   }
 
+  /**
+   * Processes a delivery now rather than after its backoff: its result arrived another way (the
+   * status check at a deadline), so the reason it was failing may be gone. A dead-lettered one is
+   * taken up again; one being processed right now is left to finish.
+   */
+  expedite(deliveryId: string): void {
+    const waiting = this.retryTimers.get(deliveryId);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.retryTimers.delete(deliveryId);
+      this.schedule(deliveryId, waiting.attempt);
+      return;
+    }
+    this.enqueue(deliveryId);
+  }
+
   /** Queues every stored delivery that is not processed and not dead-lettered (after a restart). */
   resume(): number {
     const deadLettered = new Set(this.deps.store.deadLetters().map((letter) => letter.deliveryId));
@@ -64,9 +84,9 @@ export class Worker {
   async replay(deadLetterId: string): Promise<void> {
     const { store } = this.deps;
     const letter = store.deadLetter(deadLetterId);
-    if (!letter) throw new HookscribeError(`No dead letter with id ${deadLetterId} (already replayed?)`);
+    if (!letter) throw new UnknownDeadLetterError(deadLetterId, "it was replayed already, or never existed");
     const delivery = store.delivery(letter.deliveryId);
-    if (!delivery) throw new HookscribeError(`Dead letter ${deadLetterId} has no stored event left to process`);
+    if (!delivery) throw new UnknownDeadLetterError(deadLetterId, "its stored event is gone (its job was pruned)");
     try {
       await this.queue.add(() => this.process(delivery));
     } catch (error) {
@@ -78,7 +98,7 @@ export class Worker {
   /** Stops retries and waits for the running work; what is left is processed on the next start. */
   async drain(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     await this.queue.onIdle();
   }
@@ -111,10 +131,10 @@ export class Worker {
       const delayMs = Math.round(backoffDelay(attempt, retry.minDelayMs, retry.maxDelayMs));
       logger.warn({ jobId: delivery.jobId, attempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
       const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
+        this.retryTimers.delete(deliveryId);
         this.schedule(deliveryId, attempt + 1);
       }, delayMs);
-      this.retryTimers.add(timer);
+      this.retryTimers.set(deliveryId, { timer, attempt: attempt + 1 });
     }
   }
 
@@ -153,25 +173,25 @@ export class Worker {
       // A thin "completed" whose fetch says "error" ends as an error too, so the job reads consistently.
       const now = Date.now();
       await store.completeDelivery(
-        { ...store.job(delivery.ref)!, status: "error", processed: true, error: event.error, finishedAt: now, updatedAt: now },
+        { ...store.requireJob(delivery.ref), status: "error", processed: true, error: event.error, finishedAt: now, updatedAt: now },
         delivery.id,
       );
-      this.deps.onFinished(delivery.ref);
+      this.deps.files.revoke(delivery.ref);
       logger.info({ jobId: delivery.jobId }, "provider reported the job failed");
       waiters.reject(delivery.ref, new TranscriptionError(delivery.jobId, event.error));
       return;
     }
-    if (!event.result) throw new HookscribeError(`Provider answered status "${event.status}" for a job its webhook said was completed`);
-    const transcript = transcriptFrom(event, job.provider);
+    if (!event.result) throw new FetchResultError(delivery.jobId, `Provider answered status "${event.status}" for a job its webhook said was completed`);
+    const transcript = toTranscript(event.jobId, job.provider, event.result, event.raw);
     await store.saveTranscript(delivery.ref, transcript);
-    this.deps.onFinished(delivery.ref);
+    this.deps.files.revoke(delivery.ref);
     // Announce before marking processed: a crash in between repeats the announcement, never loses it.
     if (!this.announced.has(delivery.ref)) {
       this.announced.add(delivery.ref);
       waiters.resolve(delivery.ref, transcript);
       this.deps.announce(transcript);
     }
-    await store.completeDelivery({ ...store.job(delivery.ref)!, processed: true, updatedAt: Date.now() }, delivery.id);
+    await store.completeDelivery({ ...store.requireJob(delivery.ref), processed: true, updatedAt: Date.now() }, delivery.id);
     // From here `job.processed` guards against a second announcement.
     this.announced.delete(delivery.ref);
     logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
@@ -182,10 +202,10 @@ export class Worker {
     if (delivery.fetched) return delivery.fetched;
     const { provider, store } = this.deps;
     if (!provider.fetchResult) {
-      throw new HookscribeError(`Provider ${provider.name} sent a webhook without the transcript and cannot fetch results`);
+      throw new FetchResultError(delivery.jobId, `Provider ${provider.name} sent a webhook without the transcript and cannot fetch results`);
     }
     const fetched = await provider.fetchResult(delivery.jobId);
-    if (fetched.jobId !== delivery.jobId) throw new HookscribeError(`Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
+    if (fetched.jobId !== delivery.jobId) throw new FetchResultError(delivery.jobId, `Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
     // Not awaited: the journal is written in order, so the job's completion entry, which is
     // awaited, cannot become durable before this one.
     store.saveDelivery({ ...delivery, fetched }).catch(() => undefined);
@@ -195,20 +215,4 @@ export class Worker {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The `Transcript` of a completed event that carries its result. */
-export function transcriptFrom(event: ProviderEvent, provider: string): Transcript {
-  const { result } = event;
-  if (!result) throw new HookscribeError(`Job ${event.jobId} has no transcript in the provider's answer`);
-  return {
-    jobId: event.jobId,
-    provider,
-    status: "completed",
-    text: result.text,
-    words: result.words,
-    language: result.language,
-    durationSec: result.durationSec,
-    raw: event.raw,
-  };
 }

@@ -142,9 +142,9 @@ describe("hookscribe transcribe", () => {
     children.push(serve);
     let lines = "";
     serve.stdout.on("data", (chunk: Buffer) => (lines += chunk.toString()));
-    await until(() => lines.includes(jobId!) && lines.includes('"status":200'), 10_000);
-    const delivery = JSON.parse(lines.split("\n").find((line) => line.includes("completed") || line.includes(jobId!))!);
-    expect(delivery).toMatchObject({ msg: "webhook acked", status: 200, jobId });
+    await until(() => lines.includes(jobId!) && lines.includes('"statusCode":200'), 10_000);
+    const delivery = JSON.parse(lines.split("\n").find((line) => line.includes(jobId!))!);
+    expect(delivery).toMatchObject({ statusCode: 200, outcome: "accepted", jobId, provider: "generic" });
     expect(lines).not.toContain(SAMPLE_TEXT);
 
     await until(async () => (await run(["job", jobId!, "--store", join(dir, "store.json")])).code === 0, 10_000);

@@ -70,7 +70,6 @@ describe("worker retries and dead letters", () => {
     expect((await job).text).toBe(SAMPLE_TEXT);
     expect(flaky.fetches()).toBe(3);
     expect(await client.deadLetters()).toEqual([]);
-    expect(h.logs.filter((entry) => entry.msg === "processing failed; will retry")).toHaveLength(2);
   });
 
   it("a throwing 'transcript' listener is logged and does not re-announce the job", async () => {
@@ -82,7 +81,7 @@ describe("worker retries and dead letters", () => {
     });
     const transcript = await h.client.transcribe("https://audio.example/listener.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
-    await until(() => h.logs.some((entry) => entry.msg === "transcript stored"));
+    await until(async () => (await h.client.inspect(transcript.jobId)).processed);
     expect(calls).toBe(1);
     expect(h.logs.some((entry) => entry.level === "error" && entry.msg?.includes("listener threw"))).toBe(true);
     expect(await h.client.deadLetters()).toEqual([]);

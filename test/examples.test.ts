@@ -8,15 +8,30 @@ const run = promisify(execFile);
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
 const examples = (await readdir(new URL("../examples/", import.meta.url))).filter((name) => name.endsWith(".ts") && name !== "demo.ts");
 
+/** What each example must print: the outcome it shows, not merely some output. */
+const EXPECTED: Record<string, RegExp[]> = {
+  "captions.ts": [/^1\n00:00:00,000 --> \d{2}:\d{2}:\d{2},\d{3}\nHello from hookscribe\.$/m, /WEBVTT/],
+  "dead-letters.ts": [/error: 'result endpoint down'/, /attempts: 3/, /the waiting handle resolved: replayed from the dead letters/, /dead letters left: 0/],
+  "events.ts": [/'transcript' job_\w+: one event per job/, /'delivery': 6 × 200 accepted, \d+ × 200 duplicate/],
+  "langchain-tool.ts": [/^text: the meeting moves to thursday at ten$/m, /^json: job job_\w+, 7 words, "meeting" at 0\.4 s$/m],
+  "pick-up-after-restart.ts": [/^submitted (job_\w+), then the process stopped\npicked up \1: picked up after a restart$/m],
+  "timeouts-and-cancel.ts": [/^timed out: Job job_\w+ not finished after 300 ms/m, /the late webhook still resolved it: worth the wait/, /^AbortError: Stopped waiting for job job_\w+/m],
+  "transcribe.ts": [/^job_\w+ hello from the emulator$/m],
+};
+
 // The README promises every example runs as shown; run each one as a user would.
 describe("examples", () => {
-  it.each(examples)("%s runs to completion", async (name) => {
+  it("every example has its expected output listed", () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...examples].sort());
+  });
+
+  it.each(examples)("%s prints the outcome it demonstrates", async (name) => {
     const { stdout } = await run(process.execPath, [tsx, `examples/${name}`], {
       cwd: new URL("..", import.meta.url),
       timeout: 30_000,
       env: { ...process.env, HOOKSCRIBE_BASE_URL: "", NODE_ENV: "production" },
     });
-    expect(stdout.trim().length).toBeGreaterThan(0);
+    for (const pattern of EXPECTED[name] ?? []) expect(stdout).toMatch(pattern);
   });
 
   it("the demo prints the transcript of the bundled sample", async () => {

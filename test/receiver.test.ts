@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, harness, until } from "./helpers.js";
 
 /**
- * The embedded receiver over real HTTP: DESIGN rule 5 (every bad request gets its own status and
- * touches nothing), the idempotency of rule 2 seen from the wire, slow clients and shutdown.
+ * The embedded receiver over real HTTP: every bad request gets its own status and touches
+ * nothing, duplicates and stale statuses change nothing (seen from the wire), slow clients and
+ * shutdown.
  */
 
 /** The emulator accepts the job but stays silent: the test plays the provider's webhooks itself. */
@@ -218,7 +219,7 @@ describe("receiver: a valid delivery", () => {
   });
 });
 
-describe("receiver: bad requests get their own status and touch nothing (DESIGN rule 5)", () => {
+describe("receiver: bad requests get their own status and touch nothing ", () => {
   const MAX = 1024;
   let h: Harness;
   let p: Pending;

@@ -5,7 +5,7 @@ import { StoreError, Transcriber } from "hookscribe";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FileJobStore, type FileJobStoreOptions } from "../src/store/file-job-store.js";
 import type { DeliveryRecord, JobRecord } from "../src/store/records.js";
-import type { Transcript } from "../src/types.js";
+import type { Transcript } from "../src/domain/transcript.js";
 import { type Harness, harness, rejection, tempDir } from "./helpers.js";
 
 /*

@@ -93,9 +93,9 @@ describe("abort", () => {
 
   it("a failing job nobody awaits causes no unhandled rejection", async () => {
     h = await harness({ dev: { faults: { errorResult: true } } });
-    h.client.transcribe("https://audio.example/ignored.wav");
+    const jobId = await h.client.transcribe("https://audio.example/ignored.wav").submitted;
     await until(() => h.dev.jobs()[0]?.status === "error");
-    await until(() => h.logs.some((entry) => entry.msg === "provider reported the job failed"));
+    await until(async () => (await h.client.inspect(jobId)).processed);
     // vitest fails the run on an unhandled rejection; give one a chance to surface.
     await new Promise((resolve) => setTimeout(resolve, 20));
   });

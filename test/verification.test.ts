@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, fastProvider, harness, until } from "./helpers.js";
 
 /**
- * Webhook verification of the reference protocol: the seed's HMAC hex header and Standard
+ * Webhook verification of the reference protocol: the `X-Webhook-Signature` HMAC hex header and Standard
  * Webhooks, unit-level on the exported functions and end to end through the receiver.
  */
 

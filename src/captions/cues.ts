@@ -1,5 +1,5 @@
-import { HookscribeError } from "../errors/index.js";
-import type { Transcript, Word } from "../types.js";
+import { CaptionError } from "../errors/index.js";
+import type { Transcript, Word } from "../domain/transcript.js";
 import { type CaptionOptions, resolveCaptionOptions } from "./options.js";
 import { secondsToMs } from "./timestamps.js";
 
@@ -58,7 +58,7 @@ export function buildCues(transcript: Pick<Transcript, "text" | "words">, option
   const opts = resolveCaptionOptions(options);
   if (transcript.words.length === 0) {
     if (transcript.text.trim() === "") return [];
-    throw new HookscribeError(
+    throw new CaptionError(
       "Captions need word timings, and the provider did not return any for this transcript (it has text but no words); use the plain text instead, or a provider that returns word timestamps",
     );
   }
@@ -105,13 +105,13 @@ function readWords(words: readonly Word[]): TimedWord[] {
   let previousStart = 0;
   words.forEach((word, i) => {
     if (typeof word.text !== "string") {
-      throw new TypeError(`Cannot build captions: words[${i}].text is ${typeof word.text}, not a string`);
+      throw new CaptionError(`Cannot build captions: words[${i}].text is ${typeof word.text}, not a string`);
     }
     const startMs = readTime(word, i, "start");
     const endMs = readTime(word, i, "end");
     if (i > 0 && word.start < previousStart) {
-      throw new TypeError(
-        `Cannot build captions: words[${i}] ("${word.text}") starts at ${word.start} s, before words[${i - 1}] (${previousStart} s); words must be in time order`,
+      throw new CaptionError(
+        `Cannot build captions: words[${i}] starts at ${word.start} s, before words[${i - 1}] (${previousStart} s); words must be in time order`,
       );
     }
     previousStart = word.start;
@@ -124,8 +124,8 @@ function readWords(words: readonly Word[]): TimedWord[] {
 function readTime(word: Word, index: number, field: "start" | "end"): number {
   const seconds = word[field];
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new TypeError(
-      `Cannot build captions: words[${index}] ("${word.text}") has ${field} = ${String(seconds)}; word times must be finite numbers of seconds >= 0`,
+    throw new CaptionError(
+      `Cannot build captions: words[${index}] has ${field} = ${String(seconds)}; word times must be finite numbers of seconds >= 0`,
     );
   }
   return secondsToMs(seconds);

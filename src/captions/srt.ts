@@ -1,4 +1,4 @@
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 import { buildCues } from "./cues.js";
 import type { CaptionOptions } from "./options.js";
 import { formatTimestamp } from "./timestamps.js";

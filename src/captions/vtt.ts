@@ -1,4 +1,4 @@
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 import { buildCues } from "./cues.js";
 import type { CaptionOptions } from "./options.js";
 import { formatTimestamp } from "./timestamps.js";
@@ -20,6 +20,6 @@ export function toVtt(transcript: Pick<Transcript, "text" | "words">, options?: 
  * WebVTT cue text is markup: `<` opens a tag and `&` an entity, and `-->` must not appear, so
  * these are escaped (`>` too, which covers `-->`). `&` goes first so the others are not re-escaped.
  */
-export function escapeVttText(text: string): string {
+function escapeVttText(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

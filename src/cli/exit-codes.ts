@@ -1,4 +1,4 @@
-import { ConfigurationError, StoreError, SubmitError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "../errors/index.js";
+import { ConfigurationError, StoreError, SubmitError, TranscriptionError, TranscriptionTimeoutError, UnknownDeadLetterError, UnknownJobError } from "../errors/index.js";
 
 /** The `hookscribe` command's exit codes, as documented in the README. */
 export const EXIT = {
@@ -20,7 +20,7 @@ export function exitCodeFor(error: unknown): number {
     // A refused key or a wrong base URL is a configuration problem; anything else is the provider's.
     return error.status === 401 || error.status === 403 || error.status === 404 ? EXIT.usage : EXIT.failed;
   }
-  if (error instanceof ConfigurationError || error instanceof StoreError || error instanceof UnknownJobError) return EXIT.usage;
+  if (error instanceof ConfigurationError || error instanceof StoreError || error instanceof UnknownJobError || error instanceof UnknownDeadLetterError) return EXIT.usage;
   return EXIT.failed;
 }
 

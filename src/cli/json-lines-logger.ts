@@ -1,20 +1,16 @@
-import type { Logger } from "../types.js";
+import type { Logger } from "../shared/logger.js";
 
-/**
- * Logs as JSON lines: warnings and errors to stderr, and, when `deliveries` is given, the
- * receiver's one entry per delivery ("webhook acked" / "webhook refused") there. Entries never
- * hold secrets, tokens or transcript text.
- */
-export function jsonLinesLogger(options: { deliveries?: NodeJS.WritableStream } = {}): Logger {
-  const write = (stream: NodeJS.WritableStream, level: string, obj: object, msg?: string) =>
-    stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...obj })}\n`);
-  const { deliveries } = options;
+/** Writes one JSON object per line, stamped with the time. */
+export function writeJsonLine(stream: NodeJS.WritableStream, entry: object): void {
+  stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+}
+
+/** Logs warnings and errors to stderr as JSON lines. Entries never hold secrets, tokens or transcript text. */
+export function jsonLinesLogger(): Logger {
   return {
-    debug: (obj, msg) => {
-      if (deliveries && (msg?.startsWith("webhook acked") || msg?.startsWith("webhook refused"))) write(deliveries, "info", obj, msg);
-    },
+    debug: () => undefined,
     info: () => undefined,
-    warn: (obj, msg) => write(process.stderr, "warn", obj, msg),
-    error: (obj, msg) => write(process.stderr, "error", obj, msg),
+    warn: (obj, msg) => writeJsonLine(process.stderr, { level: "warn", msg, ...obj }),
+    error: (obj, msg) => writeJsonLine(process.stderr, { level: "error", msg, ...obj }),
   };
 }

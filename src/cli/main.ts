@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { registerDevProvider } from "./commands/dev-provider.js";
-import { registerMcp } from "./commands/mcp.js";
-import { registerServe } from "./commands/serve.js";
-import { registerStoreCommands } from "./commands/store-commands.js";
-import { registerTranscribe } from "./commands/transcribe.js";
+import { registerDevProvider } from "./dev-provider-command.js";
+import { registerMcp } from "./mcp-command.js";
+import { registerServe } from "./serve-command.js";
+import { registerStoreCommands } from "./store-commands.js";
+import { registerTranscribe } from "./transcribe-command.js";
 import { CommandError, EXIT, exitCodeFor } from "./exit-codes.js";
 
 /** `hookscribe`: the command line face of the SDK; every command is a thin layer over `Transcriber`. */

@@ -1,4 +1,4 @@
-import type { JobStatus } from "../types.js";
+import type { JobStatus } from "../domain/job-status.js";
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -8,7 +8,7 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
  */
 export class Progress {
   private readonly started = Date.now();
-  private status: string = "submitting";
+  private status: JobStatus = "submitting";
   private jobId: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private frame = 0;

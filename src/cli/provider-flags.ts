@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { ConfigurationError } from "../errors/index.js";
 import { DEFAULTS } from "../options.js";
-import type { Logger } from "../types.js";
+import type { Logger } from "../shared/logger.js";
 import { genericProvider } from "../providers/generic.js";
 import type { Provider } from "../providers/provider.js";
 import { Transcriber } from "../transcriber.js";

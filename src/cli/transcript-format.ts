@@ -1,5 +1,5 @@
 import { toSrt, toVtt } from "../captions/index.js";
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 
 export const FORMATS = ["text", "json", "srt", "vtt"] as const;
 export type Format = (typeof FORMATS)[number];

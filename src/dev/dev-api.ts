@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { submitRequestSchema } from "../providers/generic-wire.js";
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
-import type { Logger } from "../types.js";
+import type { Logger } from "../shared/logger.js";
 import { transcriptBody } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
@@ -11,7 +11,7 @@ import type { JobRunner } from "./job-runner.js";
 import type { JobTable } from "./job-table.js";
 import { servePublicFile } from "./public-files.js";
 
-export interface DevApiConfig {
+interface DevApiConfig {
   apiKey: string;
   publicDir: string | undefined;
   faults: ResolvedFaults;

@@ -1,8 +1,9 @@
+import type { ProviderJobStatus } from "../domain/job-status.js";
 import type { SubmitRequestBody, TranscriptBody } from "../providers/generic-wire.js";
 import type { JobResult } from "./transcript-engine.js";
 
 /** A job's status as the emulator reports it. `completed` and `error` are terminal. */
-export type DevJobStatus = "queued" | "processing" | "completed" | "error";
+export type DevJobStatus = ProviderJobStatus;
 
 /** The statuses a webhook announces (nobody is told about `queued`: the submit answer says it). */
 export type WebhookStatus = Exclude<DevJobStatus, "queued">;
@@ -47,25 +48,25 @@ export interface DevDeadLetter {
 export type JobOutcome = { status: "completed"; result: JobResult } | { status: "error"; error: string };
 
 /** A delivery as the emulator tracks it; `DevDelivery` is its public part. */
-export interface DeliveryRecord extends DevDelivery {
+export interface EmulatedDelivery extends DevDelivery {
   /** Bumped by every new delivery round; an older round still waiting to retry sees it and stops. */
   round: number;
 }
 
 /** A job as the emulator keeps it; `DevJob` is its public snapshot. */
-export interface JobRecord {
+export interface EmulatedJob {
   jobId: string;
   request: SubmitRequestBody;
   status: DevJobStatus;
   createdAt: number;
   finishedAt?: number;
   outcome?: JobOutcome;
-  deliveries: Partial<Record<WebhookStatus, DeliveryRecord>>;
+  deliveries: Partial<Record<WebhookStatus, EmulatedDelivery>>;
   /** Each message's delivery chains on the previous one, so one job's statuses arrive in order. */
   deliveryQueue: Promise<void>;
 }
 
-export function snapshotJob(job: JobRecord): DevJob {
+export function snapshotJob(job: EmulatedJob): DevJob {
   const deliveries: DevJob["deliveries"] = {};
   for (const [status, { attempts, state, lastError }] of deliveryEntries(job)) {
     deliveries[status] = lastError === undefined ? { attempts, state } : { attempts, state, lastError };
@@ -82,7 +83,7 @@ export function snapshotJob(job: JobRecord): DevJob {
   };
 }
 
-export function deadLettersOf(job: JobRecord): DevDeadLetter[] {
+export function deadLettersOf(job: EmulatedJob): DevDeadLetter[] {
   return deliveryEntries(job)
     .filter(([, delivery]) => delivery.state === "dead_letter")
     .map(([status, delivery]) => ({
@@ -93,12 +94,12 @@ export function deadLettersOf(job: JobRecord): DevDeadLetter[] {
     }));
 }
 
-function deliveryEntries(job: JobRecord): [WebhookStatus, DeliveryRecord][] {
-  return Object.entries(job.deliveries) as [WebhookStatus, DeliveryRecord][];
+function deliveryEntries(job: EmulatedJob): [WebhookStatus, EmulatedDelivery][] {
+  return Object.entries(job.deliveries) as [WebhookStatus, EmulatedDelivery][];
 }
 
 /** The job's current state as a full body: what `GET /v1/transcripts/{job_id}` answers. */
-export function transcriptBody(job: JobRecord): TranscriptBody {
+export function transcriptBody(job: EmulatedJob): TranscriptBody {
   const { outcome } = job;
   if (!outcome) return { job_id: job.jobId, status: job.status };
   if (outcome.status === "error") return { job_id: job.jobId, status: "error", error: outcome.error };
@@ -110,6 +111,6 @@ export function transcriptBody(job: JobRecord): TranscriptBody {
  * The body of the webhook announcing `status`. A `processing` webhook never carries a result, even
  * a stale one sent after the job finished; a thin terminal one carries only the id and status.
  */
-export function webhookBody(job: JobRecord, status: WebhookStatus, thin: boolean): TranscriptBody {
+export function webhookBody(job: EmulatedJob, status: WebhookStatus, thin: boolean): TranscriptBody {
   return status === "processing" || thin ? { job_id: job.jobId, status } : transcriptBody(job);
 }

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { stat } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigurationError } from "../errors/index.js";
+import { ConfigurationError } from "hookscribe";
 import { DevApi } from "./dev-api.js";
 import { type DevDeadLetter, type DevJob, deadLettersOf, snapshotJob } from "./dev-job.js";
 import { type DevProviderOptions, resolveDevProviderOptions } from "./dev-provider-options.js";
@@ -45,7 +45,7 @@ export interface DevProvider {
 }
 
 /**
- * Starts a local provider that speaks the reference protocol (DESIGN.md) over real HTTP: submit,
+ * Starts a local provider that speaks the reference protocol over real HTTP: submit,
  * result, redeliver, and signed webhooks with the provider-side retry policy. For tests,
  * benchmarks and demos; `faults` makes it misbehave the ways real providers do.
  */

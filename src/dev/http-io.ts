@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { describeIssues } from "../describe-issues.js";
+import { describeIssues } from "../validation/describe-issues.js";
 
 /** Largest request body the emulator reads; a submit is a few hundred bytes. */
-export const MAX_REQUEST_BYTES = 1024 * 1024;
+const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** A failure the API answers with `status` and `{ error: message }`. */
 export class HttpError extends Error {

@@ -1,14 +1,15 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { isTerminal, type Logger } from "../types.js";
-import { describeIssues } from "../describe-issues.js";
-import { type JobOutcome, type JobRecord, type WebhookStatus, webhookBody } from "./dev-job.js";
+import { isTerminal } from "../domain/job-status.js";
+import type { Logger } from "../shared/logger.js";
+import { describeIssues } from "../validation/describe-issues.js";
+import { type JobOutcome, type EmulatedJob, type WebhookStatus, webhookBody } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
 import { HttpError } from "./http-io.js";
 import { type EngineContext, engineResultSchema, type TranscriptEngine, toJobResult } from "./transcript-engine.js";
 import type { WebhookSender } from "./webhook-sender.js";
 
-export interface JobRunnerConfig {
+interface JobRunnerConfig {
   engine: TranscriptEngine;
   engineContext: EngineContext;
   processingDelayMs: number;
@@ -33,7 +34,7 @@ export class JobRunner {
   }
 
   /** The normal life: `processing` at once, finished `processingDelayMs` after the submit. */
-  start(job: JobRecord): void {
+  start(job: EmulatedJob): void {
     this.track(this.run(job));
   }
 
@@ -41,13 +42,13 @@ export class JobRunner {
    * For `faults.webhookBeforeSubmitResponse`: finishes the job now and resolves once the first
    * attempt of its terminal webhook is answered, so the submit can be answered after it.
    */
-  async finishBeforeAnswer(job: JobRecord): Promise<void> {
+  async finishBeforeAnswer(job: EmulatedJob): Promise<void> {
     this.finish(job, await this.transcribe(job));
     await new Promise<void>((attempted) => this.queueTerminalWebhooks(job, attempted));
   }
 
   /** Sends a finished job's terminal webhook again now, superseding a round still waiting to retry. */
-  redeliver(job: JobRecord): Promise<void> {
+  redeliver(job: EmulatedJob): Promise<void> {
     const { status } = job;
     if (!isTerminal(status)) {
       throw new HttpError(409, `Job ${job.jobId} is ${status}: it has no terminal webhook to redeliver yet`);
@@ -68,7 +69,7 @@ export class JobRunner {
     return Math.max(0, processingDelayMs + (Math.random() * 2 - 1) * processingJitterMs);
   }
 
-  private async run(job: JobRecord): Promise<void> {
+  private async run(job: EmulatedJob): Promise<void> {
     job.status = "processing";
     if (this.config.sendProcessingWebhook && !this.config.faults.outOfOrder) this.queueWebhook(job, "processing");
     const [outcome] = await Promise.all([
@@ -79,26 +80,26 @@ export class JobRunner {
     this.queueTerminalWebhooks(job);
   }
 
-  private finish(job: JobRecord, outcome: JobOutcome): void {
+  private finish(job: EmulatedJob, outcome: JobOutcome): void {
     job.outcome = outcome;
     job.status = outcome.status;
     job.finishedAt = Date.now();
     this.config.logger.debug({ jobId: job.jobId, status: job.status }, "dev provider job finished");
   }
 
-  private queueTerminalWebhooks(job: JobRecord, onFirstAttempt?: () => void): void {
+  private queueTerminalWebhooks(job: EmulatedJob, onFirstAttempt?: () => void): void {
     if (!isTerminal(job.status)) return;
     this.queueWebhook(job, job.status, onFirstAttempt);
     if (this.config.faults.outOfOrder) this.queueWebhook(job, "processing");
   }
 
-  private queueWebhook(job: JobRecord, status: WebhookStatus, onFirstAttempt?: () => void): void {
+  private queueWebhook(job: EmulatedJob, status: WebhookStatus, onFirstAttempt?: () => void): void {
     job.deliveryQueue = job.deliveryQueue.then(() => this.deliver(job, status, onFirstAttempt));
     this.track(job.deliveryQueue);
   }
 
   /** One message, plus the duplicates `faults.duplicateDeliveries` asks for once it got through. */
-  private async deliver(job: JobRecord, status: WebhookStatus, onFirstAttempt?: () => void): Promise<void> {
+  private async deliver(job: EmulatedJob, status: WebhookStatus, onFirstAttempt?: () => void): Promise<void> {
     if (this.signal.aborted) {
       onFirstAttempt?.(); // a submit may be waiting for it
       return;
@@ -116,7 +117,7 @@ export class JobRunner {
     }
   }
 
-  private async transcribe(job: JobRecord): Promise<JobOutcome> {
+  private async transcribe(job: EmulatedJob): Promise<JobOutcome> {
     const audioUrl = job.request.audio_url;
     try {
       if (this.failsOnPurpose(audioUrl)) return { status: "error", error: SIMULATED_FAILURE };

@@ -3,18 +3,18 @@ import { stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { contentTypeOf } from "../content-types.js";
+import { contentTypeOf } from "../shared/content-types.js";
 import { HttpError } from "./http-io.js";
 
 /** URL path under which `publicDir` is served. */
-export const PUBLIC_FILES_PREFIX = "/files/";
+const PUBLIC_FILES_PREFIX = "/files/";
 
 /**
  * The file a URL-encoded name (the part after `/files/`) designates inside `dir`, or `undefined`
  * when it would leave `dir`: `new URL` already folds literal `..` segments, but `%2e%2e%2f` only
  * becomes `../` once decoded here.
  */
-export function resolvePublicFile(dir: string, encodedName: string): string | undefined {
+function resolvePublicFile(dir: string, encodedName: string): string | undefined {
   let name: string;
   try {
     name = decodeURIComponent(encodedName);

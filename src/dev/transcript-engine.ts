@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { wireWordSchema } from "../providers/generic-wire.js";
-import type { Word } from "../types.js";
+import type { Word } from "../domain/transcript.js";
 import { spreadWords } from "./word-timings.js";
 
 /** What the emulator hands an engine besides the audio URL. */
@@ -18,7 +18,7 @@ export interface EngineContext {
 export interface EngineResult {
   text: string;
   /** Omitted: the emulator spreads the words of `text` evenly over `durationSec`. */
-  words?: { text: string; start: number; end: number; confidence?: number }[];
+  words?: Word[];
   /** Omitted: the `language` of the submit, if it had one. */
   language?: string;
   durationSec?: number;

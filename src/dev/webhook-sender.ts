@@ -4,12 +4,12 @@ import { setTimeout as delay } from "node:timers/promises";
 import { HMAC_SIGNATURE_HEADER } from "../providers/generic-wire.js";
 import { signHmacHex } from "../verification/hmac-hex.js";
 import { signStandardWebhook } from "../verification/standard-webhooks.js";
-import type { Logger } from "../types.js";
-import type { DeliveryRecord, WebhookStatus } from "./dev-job.js";
+import type { Logger } from "../shared/logger.js";
+import type { EmulatedDelivery, WebhookStatus } from "./dev-job.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
 
 /** One webhook message: the same bytes and id on every attempt. */
-export interface WebhookMessage {
+interface WebhookMessage {
   jobId: string;
   status: WebhookStatus;
   url: string;
@@ -19,11 +19,11 @@ export interface WebhookMessage {
 }
 
 /** How one delivery round ended. `superseded`: a redelivery started a newer round. */
-export type DeliveryOutcome = "delivered" | "failed" | "dead_letter" | "superseded" | "cancelled";
+type DeliveryOutcome = "delivered" | "failed" | "dead_letter" | "superseded" | "cancelled";
 
 type AttemptResult = { ok: true } | { ok: false; retryable: boolean; error: string };
 
-export interface WebhookSenderConfig {
+interface WebhookSenderConfig {
   secret: string;
   retryDelaysMs: readonly number[];
   deliveryTimeoutMs: number;
@@ -48,7 +48,7 @@ export class WebhookSender {
    * One delivery round of `message`, recorded in `delivery`. Never rejects. `onFirstAttempt` runs
    * once the first attempt is answered (or the round ends without one).
    */
-  async deliver(message: WebhookMessage, delivery: DeliveryRecord, onFirstAttempt: () => void = () => {}): Promise<DeliveryOutcome> {
+  async deliver(message: WebhookMessage, delivery: EmulatedDelivery, onFirstAttempt: () => void = () => {}): Promise<DeliveryOutcome> {
     const round = ++delivery.round;
     delivery.state = "pending";
     try {
@@ -76,7 +76,7 @@ export class WebhookSender {
     this.httpsAgent.destroy();
   }
 
-  private settle(message: WebhookMessage, delivery: DeliveryRecord, state: "delivered" | "failed" | "dead_letter"): DeliveryOutcome {
+  private settle(message: WebhookMessage, delivery: EmulatedDelivery, state: "delivered" | "failed" | "dead_letter"): DeliveryOutcome {
     delivery.state = state;
     if (state !== "delivered") {
       this.config.stats.webhooksFailed++;
@@ -97,7 +97,7 @@ export class WebhookSender {
     }
   }
 
-  private async attempt(message: WebhookMessage, delivery: DeliveryRecord): Promise<AttemptResult> {
+  private async attempt(message: WebhookMessage, delivery: EmulatedDelivery): Promise<AttemptResult> {
     const { stats, logger } = this.config;
     delivery.attempts++;
     stats.webhooksSent++;

@@ -1,7 +1,7 @@
-import type { Word } from "../types.js";
+import type { Word } from "../domain/transcript.js";
 
 /** Seconds per word when the audio's length is unknown: an ordinary speaking pace (150 words a minute). */
-export const SECONDS_PER_WORD = 0.4;
+const SECONDS_PER_WORD = 0.4;
 
 /**
  * Splits `text` on whitespace and gives every word an equal slice of `durationSec` (default

@@ -6,3 +6,7 @@ export { AbortError } from "./abort-error.js";
 export { UnknownJobError } from "./unknown-job-error.js";
 export { ConfigurationError } from "./configuration-error.js";
 export { StoreError } from "./store-error.js";
+export { ProviderPayloadError } from "./provider-payload-error.js";
+export { FetchResultError } from "./fetch-result-error.js";
+export { CaptionError } from "./caption-error.js";
+export { UnknownDeadLetterError } from "./unknown-dead-letter-error.js";

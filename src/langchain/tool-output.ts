@@ -1,7 +1,7 @@
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 
 /** What the tool hands back to the model for a finished transcript. */
-export function formatTranscript(transcript: Transcript, output: "text" | "json"): string {
+export function toolOutput(transcript: Transcript, output: "text" | "json"): string {
   if (output === "json") {
     const { jobId, text, language, durationSec, words } = transcript;
     // `raw` (the provider's own payload) stays out: it is large and meant for the application.

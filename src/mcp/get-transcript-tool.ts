@@ -1,12 +1,13 @@
+import { jobStatusSchema } from "../domain/job-status.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { JobSummary } from "../job-summary.js";
 import type { Transcriber } from "../transcriber.js";
-import type { Transcript } from "../types.js";
-import { describeFailure, errorResult, textResult } from "./tool-results.js";
+import type { Transcript } from "../domain/transcript.js";
+import { describeToolFailure, errorResult, textResult } from "./tool-results.js";
 
-export const GET_TRANSCRIPT_TOOL = "get_transcript";
+const GET_TRANSCRIPT_TOOL = "get_transcript";
 
 const inputSchema = {
   jobId: z.string().min(1).describe("The job id transcribe_audio returned or named in its answer."),
@@ -14,7 +15,7 @@ const inputSchema = {
 
 const outputSchema = {
   jobId: z.string(),
-  status: z.enum(["submitting", "queued", "processing", "completed", "error"]).describe("Where the job is; completed and error are final."),
+  status: jobStatusSchema.describe("Where the job is; completed and error are final."),
   text: z.string().optional().describe("The transcript, once the job is completed and stored."),
   error: z.string().optional().describe("The provider's failure message, for status error."),
 };
@@ -42,7 +43,7 @@ export function registerGetTranscriptTool(server: McpServer, client: Transcriber
       try {
         return describeJob(jobId, await client.inspect(jobId));
       } catch (error) {
-        return errorResult(describeFailure(error, { jobId }));
+        return errorResult(describeToolFailure(error, { jobId }));
       }
     },
   );

@@ -1,12 +1,12 @@
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
-import type { JobStatus } from "../types.js";
+import type { JobStatus } from "../domain/job-status.js";
 
 /** What a tool handler receives besides its arguments. */
-export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** Sends `notifications/progress` for one tool call. */
-export interface ProgressReporter {
+interface ProgressReporter {
   /** Sends one notification with this message; does nothing when the caller asked for no progress. */
   report(message: string): void;
   /** Seconds since the call started, rounded, for messages. */

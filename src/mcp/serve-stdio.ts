@@ -1,9 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { silentLogger } from "../logger.js";
+import { silentLogger } from "../shared/logger.js";
 import type { Transcriber } from "../transcriber.js";
-import type { Logger } from "../types.js";
+import type { Logger } from "../shared/logger.js";
 import { createMcpServer } from "./create-mcp-server.js";
 import type { McpServerOptions } from "./options.js";
 

@@ -24,7 +24,7 @@ export function errorResult(message: string): CallToolResult {
 }
 
 /** What went wrong in `transcribe_audio` or `get_transcript`, in one line that says what to do next. */
-export function describeFailure(error: unknown, context: { jobId?: string; timeoutMs?: number } = {}): string {
+export function describeToolFailure(error: unknown, context: { jobId?: string; timeoutMs?: number } = {}): string {
   const jobId = (error instanceof Error ? (error as { jobId?: string }).jobId : undefined) ?? context.jobId;
   if (error instanceof TranscriptionTimeoutError) {
     const waited = context.timeoutMs ? ` after ${Math.round(context.timeoutMs / 1000)} s` : "";

@@ -3,9 +3,9 @@ import { z } from "zod";
 import type { TranscriptionJob } from "../job.js";
 import type { Transcriber } from "../transcriber.js";
 import { describeStatus, startProgress } from "./progress.js";
-import { describeFailure, errorResult, textResult } from "./tool-results.js";
+import { describeToolFailure, errorResult, textResult } from "./tool-results.js";
 
-export const TRANSCRIBE_AUDIO_TOOL = "transcribe_audio";
+const TRANSCRIBE_AUDIO_TOOL = "transcribe_audio";
 
 const inputSchema = {
   audioUrl: z
@@ -66,7 +66,7 @@ export function registerTranscribeAudioTool(server: McpServer, client: Transcrib
         const text = transcript.text.trim() === "" ? "(The transcript is empty: the provider recognised no speech.)" : transcript.text;
         return textResult(text, { jobId: transcript.jobId, text: transcript.text, language: transcript.language, durationSec: transcript.durationSec });
       } catch (error) {
-        return errorResult(describeFailure(error, { jobId: job?.jobId, timeoutMs: options.timeoutMs }));
+        return errorResult(describeToolFailure(error, { jobId: job?.jobId, timeoutMs: options.timeoutMs }));
       } finally {
         await progress.stop();
       }

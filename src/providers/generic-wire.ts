@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { providerJobStatusSchema } from "../domain/job-status.js";
 
 /**
- * The reference wire protocol (DESIGN.md), spoken by `genericProvider` and served by
- * `startDevProvider`. One schema per message; both sides validate with them.
+ * The reference wire protocol (the README's "The reference protocol" section), spoken by
+ * `genericProvider` and served by `startDevProvider`. One schema per message; both sides
+ * validate with them.
  */
 
 /** One word as the reference protocol sends it. Times in seconds. */
@@ -38,7 +40,7 @@ export const errorResponseSchema = z.object({ error: z.string() });
  */
 export const transcriptBodySchema = z.object({
   job_id: z.string().min(1),
-  status: z.enum(["queued", "processing", "completed", "error"]),
+  status: providerJobStatusSchema,
   text: z.string().optional(),
   words: z.array(wireWordSchema).optional(),
   language: z.string().optional(),

@@ -1,6 +1,6 @@
 import type { Verification } from "../verification/verification.js";
 import type { WebhookRequest } from "../verification/webhook-request.js";
-import type { ProviderJobStatus, Word } from "../types.js";
+import type { ProviderEvent } from "../domain/provider-event.js";
 
 /** What `transcribe()` asks a provider to start. */
 export interface SubmitRequest {
@@ -17,23 +17,6 @@ export interface SubmitContext {
   signal?: AbortSignal;
 }
 
-/** A provider's webhook or status answer, normalised. Validated before anything stores it. */
-export interface ProviderEvent {
-  jobId: string;
-  status: ProviderJobStatus;
-  /** Present when the payload carries the transcript; absent for a *thin* event. */
-  result?: {
-    text: string;
-    words: Word[];
-    language?: string;
-    durationSec?: number;
-  };
-  /** The provider's failure message when `status` is `"error"`. */
-  error?: string;
-  /** The provider's payload as received. */
-  raw: unknown;
-}
-
 /**
  * A speech-to-text provider, as data: adding one touches one file. `authenticate` and `parse`
  * run inside the receiver before the ack, so they must be fast and must not do I/O.
@@ -47,10 +30,8 @@ export interface Provider {
   submit(request: SubmitRequest, context: SubmitContext): Promise<{ jobId: string }>;
   /** Checks the webhook's signature or shared header. Never throws. */
   authenticate(request: WebhookRequest): Verification;
-  /** Turns a parsed JSON body into one event. Throws (a ZodError) on a payload it does not understand. */
+  /** Turns a parsed JSON body into one event. Throws a `ProviderPayloadError` on a payload it does not understand. */
   parse(body: unknown): ProviderEvent;
   /** Fetches the job's current state, with the transcript when it is completed. */
   fetchResult?(jobId: string, options?: { signal?: AbortSignal }): Promise<ProviderEvent>;
-  /** Asks the provider to stop a job. */
-  cancel?(jobId: string): Promise<void>;
 }

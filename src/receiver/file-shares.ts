@@ -4,7 +4,7 @@ import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, resolve } from "node:path";
-import { contentTypeOf } from "../content-types.js";
+import { contentTypeOf } from "../shared/content-types.js";
 import { ConfigurationError } from "../errors/index.js";
 
 /** URL path prefix of shared files. */

@@ -1,12 +1,13 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WebhookRequest } from "../verification/webhook-request.js";
-import type { Logger } from "../types.js";
-import { FILES_PREFIX, FileShares } from "./file-shares.js";
+import type { Logger } from "../shared/logger.js";
+import { FILES_PREFIX, type FileShares } from "./file-shares.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
+import type { DeliveryInfo, Reply } from "./reply.js";
 import { type WebhookRoute, parseWebhookPath } from "./webhook-route.js";
 
-export interface ReceiverConfig {
+interface ReceiverConfig {
   host: string;
   port: number;
   path: string;
@@ -15,33 +16,31 @@ export interface ReceiverConfig {
   requestTimeoutMs: number;
 }
 
-/** What the intake answers for a delivery that passed routing and limits. */
-export interface Reply {
-  status: 200 | 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503;
-  /** Safe to send to the caller and to log: never holds a secret or transcript text. */
-  message: string;
-  /** The job the delivery was for, once known, for the log line. */
-  jobId?: string;
-}
-
-export type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => Promise<Reply>;
+type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => Promise<Reply>;
 
 /**
  * The embedded `node:http` server. It does routing, limits and timeouts only; everything about
  * authenticity and storage belongs to the `DeliveryHandler`. It answers every bad request with
  * its own status and keeps serving.
  */
+interface ReceiverDeps {
+  /** Verifies and stores a delivery that passed routing and limits. */
+  handler: DeliveryHandler;
+  /** Local files lent to providers (`client.transcribeFile`), served under `/files/`. */
+  files: FileShares;
+  /** Told about every answered webhook delivery. */
+  onDelivery: (info: DeliveryInfo) => void;
+  logger: Logger;
+}
+
 export class WebhookReceiver {
-  /** Local files lent to providers (`client.transcribeFile`). */
-  readonly files = new FileShares();
   private readonly server: Server;
   private inFlight = new Set<Promise<void>>();
   private accepting = true;
 
   constructor(
     private readonly config: ReceiverConfig,
-    private readonly handler: DeliveryHandler,
-    private readonly logger: Logger,
+    private readonly deps: ReceiverDeps,
   ) {
     // Node checks header and request timeouts every 30 s by default; check often enough to honour short ones.
     const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.headersTimeoutMs / 2));
@@ -100,34 +99,43 @@ export class WebhookReceiver {
     const started = performance.now();
     const pathname = pathnameOf(request.url);
     if (pathname.startsWith(FILES_PREFIX)) {
-      this.files.serve(request, response, pathname);
+      this.deps.files.serve(request, response, pathname);
       return;
     }
     const route = parseWebhookPath(pathname, this.config.path);
     const reply = await this.replyTo(request, route).catch((error: unknown): Reply => {
-      this.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
-      return { status: 500, message: "internal error" };
+      this.deps.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
+      return { status: 500, outcome: "refused", message: "internal error" };
     });
     send(request, response, reply.status, reply.message);
-    this.logger.debug(
-      { status: reply.status, jobId: reply.jobId, provider: route?.provider, ms: Math.round(performance.now() - started) },
+    const durationMs = Math.round(performance.now() - started);
+    this.deps.logger.debug(
+      { status: reply.status, jobId: reply.jobId, provider: route?.provider, ms: durationMs },
       reply.status === 200 ? "webhook acked" : `webhook refused: ${reply.message}`,
     );
+    this.deps.onDelivery({
+      statusCode: reply.status,
+      outcome: reply.outcome,
+      jobId: reply.jobId,
+      provider: route?.provider,
+      reason: reply.status === 200 ? undefined : reply.message,
+      durationMs,
+    });
   }
 
   private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined): Promise<Reply> {
-    if (!route) return { status: 404, message: "no webhook route at this path" };
-    if (request.method !== "POST") return { status: 405, message: "webhooks must be POSTed" };
-    if (!isJson(request.headers["content-type"])) return { status: 415, message: "content type must be application/json" };
-    if (!this.accepting) return { status: 503, message: "receiver is shutting down; retry later" };
+    if (!route) return { status: 404, outcome: "refused", message: "no webhook route at this path" };
+    if (request.method !== "POST") return { status: 405, outcome: "refused", message: "webhooks must be POSTed" };
+    if (!isJson(request.headers["content-type"])) return { status: 415, outcome: "refused", message: "content type must be application/json" };
+    if (!this.accepting) return { status: 503, outcome: "refused", message: "receiver is shutting down; retry later" };
     let rawBody: Buffer;
     try {
       rawBody = await readBody(request, this.config.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return { status: 413, message: `body larger than ${this.config.maxBodyBytes} bytes` };
+      if (error instanceof BodyTooLargeError) return { status: 413, outcome: "refused", message: `body larger than ${this.config.maxBodyBytes} bytes` };
       throw error;
     }
-    return this.handler(route, { headers: request.headers, rawBody });
+    return this.deps.handler(route, { headers: request.headers, rawBody });
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Low } from "lowdb";
 import { StoreError } from "../errors/index.js";
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
 import type { JobStore } from "./job-store.js";
@@ -90,6 +90,12 @@ export class FileJobStore implements JobStore {
 
   job(ref: string): JobRecord | undefined {
     return this.doc.jobs[ref];
+  }
+
+  requireJob(ref: string): JobRecord {
+    const job = this.doc.jobs[ref];
+    if (!job) throw new StoreError(this.path, `Job ref ${ref} is no longer in the store (pruned, or the store was replaced while running)`);
+    return job;
   }
 
   jobByProviderId(provider: string, jobId: string): JobRecord | undefined {
@@ -212,7 +218,7 @@ export class FileJobStore implements JobStore {
   private applyChanges(changes: readonly Change[]): void {
     for (const change of changes) {
       if (change[1] === "jobs") {
-        if (change[0] === "put") this.indexJob(change[3] as JobRecord);
+        if (change[0] === "put") this.indexJob(change[3]);
         else this.unindexJob(change[2]);
       }
       applyChange(this.doc, change);

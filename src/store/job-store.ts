@@ -1,4 +1,4 @@
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 import type { DeadLetterRecord, DeliveryRecord, JobRecord } from "./records.js";
 
 /**
@@ -13,6 +13,8 @@ export interface JobStore {
   close(): Promise<void>;
 
   job(ref: string): JobRecord | undefined;
+  /** The job with local ref `ref`; a `StoreError` when it is gone (a write must never build on a missing record). */
+  requireJob(ref: string): JobRecord;
   jobByProviderId(provider: string, jobId: string): JobRecord | undefined;
   jobs(): JobRecord[];
   delivery(id: string): DeliveryRecord | undefined;

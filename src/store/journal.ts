@@ -4,10 +4,17 @@ import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors/index.js";
 import { syncDirectory } from "./atomic-write.js";
-import type { Collection, StoreDocument } from "./records.js";
+import { type StoreDocument, deadLetterRecordSchema, deliveryRecordSchema, jobRecordSchema } from "./records.js";
+
+const changeSchema = z.union([
+  z.tuple([z.literal("put"), z.literal("jobs"), z.string(), jobRecordSchema]),
+  z.tuple([z.literal("put"), z.literal("inbox"), z.string(), deliveryRecordSchema]),
+  z.tuple([z.literal("put"), z.literal("deadLetters"), z.string(), deadLetterRecordSchema]),
+  z.tuple([z.literal("del"), z.enum(["jobs", "inbox", "deadLetters"]), z.string()]),
+]);
 
 /** One change to the store document. Re-applying it gives the same state, so replay is safe. */
-export type Change = ["put", Collection, string, unknown] | ["del", Collection, string];
+export type Change = z.infer<typeof changeSchema>;
 
 /** Where the journal of the store document at `storePath` lives. */
 export function journalDir(storePath: string): string {
@@ -16,21 +23,27 @@ export function journalDir(storePath: string): string {
 
 /** Applies one journal change to a store document. */
 export function applyChange(doc: StoreDocument, change: Change): void {
-  const collection = doc[change[1]] as Record<string, unknown>;
-  if (change[0] === "put") collection[change[2]] = change[3];
-  else delete collection[change[2]];
+  if (change[0] === "del") {
+    delete doc[change[1]][change[2]];
+    return;
+  }
+  switch (change[1]) {
+    case "jobs":
+      doc.jobs[change[2]] = change[3];
+      break;
+    case "inbox":
+      doc.inbox[change[2]] = change[3];
+      break;
+    case "deadLetters":
+      doc.deadLetters[change[2]] = change[3];
+      break;
+  }
 }
 
-const collectionSchema = z.enum(["jobs", "inbox", "deadLetters"]);
-const entrySchema = z.object({
-  seq: z.number().int().positive(),
-  changes: z.array(
-    z.union([z.tuple([z.literal("put"), collectionSchema, z.string(), z.unknown()]), z.tuple([z.literal("del"), collectionSchema, z.string()])]),
-  ),
-});
-export type JournalEntry = z.infer<typeof entrySchema>;
+const entrySchema = z.object({ seq: z.number().int().positive(), changes: z.array(changeSchema) });
+type JournalEntry = z.infer<typeof entrySchema>;
 
-interface Waiter {
+interface DurabilityWaiter {
   seq: number;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -54,7 +67,7 @@ export class Journal {
   private lastSeq = 0;
   private durableSeq = 0;
   private queue: { seq: number; line: string }[] = [];
-  private waiters: Waiter[] = [];
+  private waiters: DurabilityWaiter[] = [];
   private writing = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private handle: FileHandle | undefined;
@@ -189,7 +202,7 @@ export class Journal {
   }
 
   private settleWaiters(): void {
-    const pending: Waiter[] = [];
+    const pending: DurabilityWaiter[] = [];
     for (const waiter of this.waiters) {
       if (waiter.seq <= this.durableSeq) waiter.resolve();
       else pending.push(waiter);

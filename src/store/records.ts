@@ -1,35 +1,11 @@
 import { z } from "zod";
+import { jobStatusSchema } from "../domain/job-status.js";
+import { providerEventSchema } from "../domain/provider-event.js";
 
 /**
  * What the store keeps, as zod schemas: the store file crosses a process boundary (an earlier
  * process, a human editor), so it is validated on every open.
  */
-
-const jobStatusSchema = z.enum(["submitting", "queued", "processing", "completed", "error"]);
-
-const wordSchema = z.object({
-  text: z.string(),
-  start: z.number(),
-  end: z.number(),
-  confidence: z.number().optional(),
-  speaker: z.string().optional(),
-});
-
-/** A provider event as accepted by the receiver (or by the one status check at a deadline). */
-export const providerEventSchema = z.object({
-  jobId: z.string(),
-  status: z.enum(["queued", "processing", "completed", "error"]),
-  result: z
-    .object({
-      text: z.string(),
-      words: z.array(wordSchema),
-      language: z.string().optional(),
-      durationSec: z.number().optional(),
-    })
-    .optional(),
-  error: z.string().optional(),
-  raw: z.unknown(),
-});
 
 /** One job, keyed by its local `ref` (known before the provider's job id is). */
 export const jobRecordSchema = z.object({
@@ -74,7 +50,7 @@ export const deadLetterRecordSchema = z.object({
 });
 export type DeadLetterRecord = z.infer<typeof deadLetterRecordSchema>;
 
-export const STORE_VERSION = 1;
+const STORE_VERSION = 1;
 
 /** The lowdb document. Transcripts live in their own files, so this stays small. */
 export const storeDocumentSchema = z.object({
@@ -86,8 +62,6 @@ export const storeDocumentSchema = z.object({
   deadLetters: z.record(z.string(), deadLetterRecordSchema),
 });
 export type StoreDocument = z.infer<typeof storeDocumentSchema>;
-
-export type Collection = "jobs" | "inbox" | "deadLetters";
 
 export function emptyDocument(): StoreDocument {
   return { version: STORE_VERSION, journalSeq: 0, jobs: {}, inbox: {}, deadLetters: {} };

@@ -1,13 +1,13 @@
 import { stat } from "node:fs/promises";
 import { StoreError } from "../errors/index.js";
-import type { Transcript } from "../types.js";
+import type { Transcript } from "../domain/transcript.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
 import { applyChange, journalDir, readJournal } from "./journal.js";
 import type { DeadLetterRecord, JobRecord, StoreDocument } from "./records.js";
 import { readTranscriptFile } from "./transcript-files.js";
 
 /** A read-only view of a store, as it is on disk now. */
-export interface StoreSnapshot {
+interface StoreSnapshot {
   path: string;
   document: StoreDocument;
   jobByProviderId(provider: string, jobId: string): JobRecord | undefined;

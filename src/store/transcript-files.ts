@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "../errors/index.js";
-import type { Transcript } from "../types.js";
+import { describeIssues } from "../validation/describe-issues.js";
+import { type Transcript, transcriptSchema } from "../domain/transcript.js";
 
 /** Transcripts live beside the store document, one file per job, so the document stays small. */
 export function transcriptDir(storePath: string): string {
@@ -16,10 +17,21 @@ export function transcriptPath(storePath: string, ref: string): string {
 }
 
 export async function readTranscriptFile(storePath: string, ref: string): Promise<Transcript | undefined> {
+  const path = transcriptPath(storePath, ref);
+  let text: string;
   try {
-    return JSON.parse(await readFile(transcriptPath(storePath, ref), "utf8")) as Transcript;
+    text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new StoreError(storePath, `Cannot read the transcript of job ref ${ref}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError(storePath, `Cannot read the transcript file ${path}: ${(error as Error).message}`, { cause: error });
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StoreError(storePath, `The transcript file ${path} is not valid JSON (${text.length} bytes; damaged or edited by hand?)`);
+  }
+  const parsed = transcriptSchema.safeParse(json);
+  if (!parsed.success) throw new StoreError(storePath, `The transcript file ${path} does not hold a transcript (${describeIssues(parsed.error)})`);
+  return parsed.data;
 }

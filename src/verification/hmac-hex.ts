@@ -3,7 +3,7 @@ import { constantTimeEqual } from "./constant-time.js";
 import { type Secrets, type Verification, secretList } from "./verification.js";
 
 /**
- * The seed's scheme: one header holding `hex(HMAC-SHA256(secret, rawBody))`.
+ * The reference protocol's `X-Webhook-Signature` scheme: one header holding `hex(HMAC-SHA256(secret, rawBody))`.
  * No timestamp, so it does not stop replays; the per-job URL token and idempotent intake do.
  */
 export function signHmacHex(secret: string, rawBody: Buffer | string): string {

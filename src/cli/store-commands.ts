@@ -1,13 +1,12 @@
 import { type Command, Option } from "commander";
-import { UnknownJobError } from "../../errors/index.js";
-import { summarise } from "../../job-summary.js";
-import { readStoreSnapshot } from "../../store/store-snapshot.js";
-import type { JobStatus } from "../../types.js";
-import { CommandError, EXIT } from "../exit-codes.js";
-import { type ProviderFlags, addProviderFlags, addStoreFlag, clientFrom } from "../provider-flags.js";
-import { FORMATS, type Format, formatTranscript } from "../transcript-format.js";
+import { UnknownJobError } from "../errors/index.js";
+import { summarise } from "../job-summary.js";
+import { readStoreSnapshot } from "../store/store-snapshot.js";
+import { JOB_STATUSES, type JobStatus } from "../domain/job-status.js";
+import { CommandError, EXIT } from "./exit-codes.js";
+import { type ProviderFlags, addProviderFlags, addStoreFlag, clientFrom } from "./provider-flags.js";
+import { FORMATS, type Format, formatTranscript } from "./transcript-format.js";
 
-const STATUSES: JobStatus[] = ["submitting", "queued", "processing", "completed", "error"];
 
 /** Read commands look at a snapshot of the files: they work while `serve` or an app holds the store. */
 export function registerStoreCommands(program: Command): void {
@@ -15,7 +14,7 @@ export function registerStoreCommands(program: Command): void {
     program
       .command("jobs")
       .description("list the jobs in the store, newest first")
-      .addOption(new Option("--status <status>", "only jobs with this status").choices(STATUSES))
+      .addOption(new Option("--status <status>", "only jobs with this status").choices(JOB_STATUSES))
       .option("--json", "one JSON object per line"),
   )
     .addHelpText("after", "\nExample:\n  $ hookscribe jobs --status completed --store .hookscribe/store.json")

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { ConfigurationError, TranscriptionTimeoutError } from "../../errors/index.js";
-import { CommandError, EXIT } from "../exit-codes.js";
-import { Progress } from "../progress.js";
-import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "../provider-flags.js";
-import { onInterrupt } from "../signals.js";
-import { FORMATS, type Format, formatTranscript } from "../transcript-format.js";
+import { ConfigurationError, TranscriptionTimeoutError } from "../errors/index.js";
+import { CommandError, EXIT } from "./exit-codes.js";
+import { Progress } from "./progress.js";
+import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "./provider-flags.js";
+import { onInterrupt } from "./signals.js";
+import { FORMATS, type Format, formatTranscript } from "./transcript-format.js";
 
 interface TranscribeFlags extends ProviderFlags {
   timeout?: number;

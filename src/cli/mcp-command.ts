@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { serveMcpOverStdio } from "../../mcp/index.js";
-import { jsonLinesLogger } from "../json-lines-logger.js";
-import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "../provider-flags.js";
-import { untilStopped } from "../signals.js";
+import { serveMcpOverStdio } from "../mcp/index.js";
+import { jsonLinesLogger } from "./json-lines-logger.js";
+import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "./provider-flags.js";
+import { untilStopped } from "./signals.js";
 
 interface McpFlags extends ProviderFlags {
   timeout?: number;

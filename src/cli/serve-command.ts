@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { jsonLinesLogger } from "../json-lines-logger.js";
-import { type ProviderFlags, addProviderFlags, clientFrom } from "../provider-flags.js";
-import { untilStopped } from "../signals.js";
+import { jsonLinesLogger, writeJsonLine } from "./json-lines-logger.js";
+import { type ProviderFlags, addProviderFlags, clientFrom } from "./provider-flags.js";
+import { untilStopped } from "./signals.js";
 
 export function registerServe(program: Command): void {
   const command = program
@@ -13,10 +13,11 @@ export function registerServe(program: Command): void {
       `
 Example:
   $ hookscribe serve --port 8787 --public-url https://hooks.example.com --store .hookscribe/store.json
-  {"time":"…","level":"info","msg":"webhook acked","status":200,"jobId":"job_…","provider":"generic","ms":2}`,
+  {"time":"…","statusCode":200,"outcome":"accepted","jobId":"job_…","provider":"generic","durationMs":2}`,
     )
     .action(async (flags: ProviderFlags) => {
-      const client = clientFrom(flags, { logger: jsonLinesLogger({ deliveries: process.stdout }) });
+      const client = clientFrom(flags, { logger: jsonLinesLogger() });
+      client.on("delivery", (info) => writeJsonLine(process.stdout, info));
       await client.start();
       process.stderr.write(`hookscribe: receiver listening on ${client.receiverUrl} (Ctrl-C to stop)\n`);
       await untilStopped();

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { startDevProvider } from "../../dev/dev-provider.js";
-import { parseMs, parsePort } from "../provider-flags.js";
-import { untilStopped } from "../signals.js";
+import { startDevProvider } from "hookscribe/dev";
+import { parseMs, parsePort } from "./provider-flags.js";
+import { untilStopped } from "./signals.js";
 
 interface DevProviderFlags {
   host: string;

@@ -1,0 +1,20 @@
+import { HookscribeError } from "./hookscribe-error.js";
+
+/**
+ * Asking the provider for a job's status or result failed after the request retries: an HTTP
+ * error (`status`), a network error (`status` undefined) or a body that is not the job's result.
+ * The worker retries it with backoff; at a deadline it ends the one status check.
+ */
+export class FetchResultError extends HookscribeError {
+  override readonly name = "FetchResultError";
+  /** The provider's job id. */
+  readonly jobId: string;
+  /** HTTP status of the last answer; `undefined` when none came back. */
+  readonly status: number | undefined;
+
+  constructor(jobId: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.jobId = jobId;
+    this.status = options.status;
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { AudioSource } from "./audio-source.js";
+import { DEADLINE } from "./deadline.js";
+import { isStatusAdvance } from "./domain/job-status.js";
+import type { Transcript } from "./domain/transcript.js";
+import { StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors/index.js";
+import type { JobControl } from "./job.js";
+import { type JobScope, withJobScope } from "./job-scope.js";
+import type { ResolvedOptions } from "./options.js";
+import { assertReachable } from "./reachability.js";
+import { hashToken, newRef, newToken, webhookUrl } from "./receiver/webhook-route.js";
+import type { Runtime } from "./runtime.js";
+import type { JobStore } from "./store/job-store.js";
+import type { JobRecord } from "./store/records.js";
+import type { JobOptions, TranscribeOptions } from "./transcribe-options.js";
+import type { WaiterRegistry } from "./waiter-registry.js";
+
+/** What the life of one job needs from its client. */
+export interface JobRunContext {
+  runtime: Runtime;
+  options: ResolvedOptions;
+  waiters: WaiterRegistry;
+}
+
+/**
+ * A new job: record it (with a waiter) before the submit leaves the process, submit it, then
+ * wait for its outcome until the deadline.
+ */
+export function runTranscription(context: JobRunContext, audio: AudioSource, options: TranscribeOptions, control: JobControl): Promise<Transcript> {
+  const { runtime, options: clientOptions, waiters } = context;
+  return withJobScope(options.timeoutMs ?? clientOptions.timeoutMs, waiters, control, async (scope) => {
+    const { store, receiver } = runtime;
+    const { provider, receiver: receiverOptions } = clientOptions;
+    const publicUrl = receiverOptions.publicUrl ?? receiver.url;
+    assertReachable(provider.baseUrl, publicUrl);
+    const ref = newRef();
+    const audioUrl = await audio.url(ref);
+
+    const token = newToken();
+    const now = Date.now();
+    const record: JobRecord = { ref, provider: provider.name, status: "submitting", tokenHash: hashToken(token), createdAt: now, updatedAt: now, processed: false };
+    // Waiter and record exist before the URL leaves the process: a webhook may beat the submit's answer.
+    const outcome = scope.waitFor(ref);
+    await store.saveJob(record);
+
+    let jobId: string;
+    try {
+      ({ jobId } = await provider.submit(
+        { audioUrl, webhookUrl: webhookUrl(publicUrl, receiverOptions.path, { provider: provider.name, ref, token }), language: options.language, metadata: options.metadata },
+        { idempotencyKey: randomUUID(), signal: AbortSignal.any([control.signal, scope.deadline.signal]) },
+      ));
+    } catch (error) {
+      // The provider never took the job, so nobody will fetch its audio.
+      audio.release(ref);
+      if (scope.deadline.expired) throw new TranscriptionTimeoutError(undefined, scope.deadline.ms, "the submit had not been answered");
+      throw error;
+    }
+    control.setJobId(jobId);
+    const job = store.requireJob(ref);
+    // A webhook may already have moved the job further; never move it back.
+    const status = isStatusAdvance(job.status, "queued") ? "queued" : job.status;
+    await store.saveJob({ ...job, jobId, status, updatedAt: Date.now() });
+    control.setStatus(status);
+    clientOptions.logger.info({ jobId }, "job submitted");
+    return settle(context, scope, ref, jobId, outcome, control);
+  });
+}
+
+/** A job submitted earlier (maybe by an earlier process on the same store): its stored outcome, or wait for it. */
+export function runExistingJob(context: JobRunContext, jobId: string, options: JobOptions, control: JobControl): Promise<Transcript> {
+  const { runtime, options: clientOptions, waiters } = context;
+  return withJobScope(options.timeoutMs ?? clientOptions.timeoutMs, waiters, control, async (scope) => {
+    const { store } = runtime;
+    const job = store.jobByProviderId(clientOptions.provider.name, jobId);
+    if (!job) throw new UnknownJobError(jobId, store.path);
+    control.setStatus(job.status);
+    if (job.processed) return storedOutcome(store, job, jobId);
+    return settle(context, scope, job.ref, jobId, scope.waitFor(job.ref), control);
+  });
+}
+
+/** The outcome of a processed job, from the store: its transcript, or its failure as a `TranscriptionError`. */
+export async function storedOutcome(store: JobStore, job: JobRecord, jobId: string): Promise<Transcript> {
+  if (job.status === "error") throw new TranscriptionError(jobId, job.error);
+  const transcript = await store.readTranscript(job.ref);
+  if (!transcript) throw new StoreError(store.path, `Job ${jobId} is marked done but its transcript file is missing`);
+  return transcript;
+}
+
+/**
+ * Waits for the outcome; at the deadline asks the provider once. A finished answer is taken in as
+ * a webhook would be, and the worker, the one place that turns results into transcripts, settles
+ * the handle from it; any other answer gives up with the job kept.
+ */
+async function settle(context: JobRunContext, scope: JobScope, ref: string, jobId: string, outcome: Promise<Transcript>, control: JobControl): Promise<Transcript> {
+  const first = await Promise.race([outcome, scope.deadline.reached]);
+  if (first !== DEADLINE) return first;
+  const { runtime, options } = context;
+  const { provider } = options;
+  const timeout = (detail: string) => new TranscriptionTimeoutError(jobId, scope.deadline.ms, detail);
+  if (!provider.fetchResult) throw timeout(`provider ${provider.name} cannot be asked for the status`);
+  let event;
+  try {
+    event = await provider.fetchResult(jobId, { signal: control.signal });
+  } catch (error) {
+    throw timeout(`the one status check failed: ${(error as Error).message}`);
+  }
+  options.logger.info({ jobId, status: event.status }, "deadline reached; asked the provider once");
+  const finished = (event.status === "completed" && event.result !== undefined) || event.status === "error";
+  if (!finished) throw timeout(`the provider reports "${event.status}"`);
+  const accepted = await runtime.intake.accept(runtime.store.requireJob(ref), event);
+  if (accepted === "foreign") throw timeout(`the status check answered about job ${event.jobId} instead`);
+  return outcome;
+}

@@ -1,0 +1,136 @@
+import type { Transcript } from "./domain/transcript.js";
+import { ConfigurationError } from "./errors/index.js";
+import type { Logger } from "./shared/logger.js";
+import type { ResolvedOptions } from "./options.js";
+import { FileShares } from "./receiver/file-shares.js";
+import type { DeliveryInfo } from "./receiver/reply.js";
+import { WebhookReceiver } from "./receiver/webhook-receiver.js";
+import { type SilenceInfo, SilenceMonitor } from "./silence-monitor.js";
+import { FileJobStore } from "./store/file-job-store.js";
+import type { JobStore } from "./store/job-store.js";
+import { StoreLock } from "./store/store-lock.js";
+import type { WaiterRegistry } from "./waiter-registry.js";
+import { WebhookIntake } from "./webhook-intake.js";
+import { Worker } from "./worker.js";
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** What the running parts tell the client, which turns them into its events. */
+interface RuntimeEvents {
+  transcript(transcript: Transcript): void;
+  silence(info: SilenceInfo): void;
+  delivery(info: DeliveryInfo): void;
+}
+
+/**
+ * The parts of a started client and their order: the store (under its lock), the files lent to
+ * providers, the worker, the intake, the receiver, the silence monitor and retention pruning.
+ * Built by `start()`; `stopWork()` then `release()` take it down again.
+ */
+export class Runtime {
+  private constructor(
+    private readonly lock: StoreLock,
+    readonly store: JobStore,
+    readonly files: FileShares,
+    readonly receiver: WebhookReceiver,
+    readonly worker: Worker,
+    readonly intake: WebhookIntake,
+    private readonly silence: SilenceMonitor,
+    private readonly pruneTimer: NodeJS.Timeout,
+  ) {}
+
+  static async start(options: ResolvedOptions, waiters: WaiterRegistry, events: RuntimeEvents): Promise<Runtime> {
+    const { logger } = options;
+    const lock = new StoreLock(options.storePath);
+    await lock.acquire();
+    const store = new FileJobStore({
+      path: options.storePath,
+      fsync: options.fsync,
+      onBackgroundError: (error) => logger.error({ err: error.message }, "store snapshot failed; the journal keeps the data"),
+    });
+    try {
+      await store.open();
+      const { provider } = options;
+      const files = new FileShares();
+      const worker = new Worker({
+        store,
+        provider,
+        waiters,
+        logger,
+        files,
+        retry: options.retry,
+        concurrency: options.concurrency,
+        announce: events.transcript,
+      });
+      const silence = new SilenceMonitor({
+        thresholdMs: options.silenceAlertMs,
+        pendingJobs: () => pendingJobs(store),
+        onSilence: (info) => {
+          logger.warn({ pendingJobs: info.pendingJobs, silentForMs: info.silentForMs }, "no webhook for a while although jobs are pending: is the receiver reachable?");
+          events.silence(info);
+        },
+      });
+      const intake = new WebhookIntake({ store, provider, worker, waiters, logger, onWebhook: () => silence.heard() });
+      const receiver = new WebhookReceiver(options.receiver, { handler: intake.handle, files, onDelivery: events.delivery, logger });
+      await listen(receiver, options.receiver);
+      const prune = () => pruneStore(store, options.retentionMs, logger);
+      const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();
+      await prune();
+      silence.start();
+      const resumed = worker.resume();
+      logger.info({ receiverUrl: receiver.url, resumed, store: store.path }, "hookscribe started");
+      return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer);
+    } catch (error) {
+      await store.close();
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /**
+   * New deliveries get `503` (providers retry them later), deliveries in flight finish and the
+   * worker drains, so whatever can still resolve does.
+   */
+  async stopWork(): Promise<void> {
+    this.receiver.stopAccepting();
+    this.silence.stop();
+    clearInterval(this.pruneTimer);
+    await this.receiver.close();
+    await this.worker.drain();
+  }
+
+  /** Flushes and closes the store and releases its lock; call after `stopWork()`. */
+  async release(): Promise<void> {
+    await this.store.close();
+    await this.lock.release();
+  }
+}
+
+async function listen(receiver: WebhookReceiver, config: { host: string; port: number }): Promise<void> {
+  try {
+    await receiver.listen();
+  } catch (error) {
+    throw new ConfigurationError(
+      `The receiver cannot listen on ${config.host}:${config.port}: ${(error as Error).message} (port in use? set receiver.port, or 0 for a free one)`,
+      { cause: error },
+    );
+  }
+}
+
+/** Submitted jobs still waiting for their terminal webhook, with when they were submitted. */
+function pendingJobs(store: JobStore): { jobId: string; since: number }[] {
+  const pending: { jobId: string; since: number }[] = [];
+  for (const job of store.jobs()) {
+    if (job.jobId !== undefined && (job.status === "queued" || job.status === "processing")) pending.push({ jobId: job.jobId, since: job.createdAt });
+  }
+  return pending;
+}
+
+async function pruneStore(store: JobStore, retentionMs: number, logger: Logger): Promise<void> {
+  try {
+    const removed = await store.prune(Date.now() - retentionMs);
+    if (removed > 0) logger.info({ removed }, "pruned finished jobs past retentionMs");
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, "pruning the store failed");
+  }
+}
