@@ -11,7 +11,7 @@ import { type ResolvedOptions, type TranscriberOptions, resolveTranscriberOption
 import type { DeliveryInfo } from "./receiver/reply.js";
 import { Runtime } from "./runtime.js";
 import type { SilenceInfo } from "./silence-monitor.js";
-import type { JobOptions, TranscribeOptions } from "./transcribe-options.js";
+import { type JobOptions, type TranscribeOptions, checkJobOptions, checkTranscribeOptions } from "./transcribe-options.js";
 import { WaiterRegistry } from "./waiter-registry.js";
 
 /** Events a `Transcriber` emits. */
@@ -55,8 +55,12 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     await this.ensureStarted();
   }
 
-  /** Submits `audioUrl` and returns a handle that resolves with the transcript. */
+  /**
+   * Submits `audioUrl` and returns a handle that resolves with the transcript. A bad or misspelt
+   * option throws a `ConfigurationError` at once.
+   */
   transcribe(audioUrl: string, options: TranscribeOptions = {}): TranscriptionJob {
+    checkTranscribeOptions(options);
     return this.handle(async (control) => runTranscription(await this.context(), remoteAudio(audioUrl), options, control), options);
   }
 
@@ -66,6 +70,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
    * The provider must reach the receiver, as for webhooks.
    */
   transcribeFile(path: string, options: TranscribeOptions = {}): TranscriptionJob {
+    checkTranscribeOptions(options);
     return this.handle(async (control) => {
       const context = await this.context();
       const { files, receiver } = context.runtime;
@@ -76,6 +81,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
 
   /** A handle for a job submitted earlier, also by an earlier process using the same store. */
   job(jobId: string, options: JobOptions = {}): TranscriptionJob {
+    checkJobOptions(options);
     return this.handle(async (control) => runExistingJob(await this.context(), jobId, options, control), { ...options, jobId, status: "queued" });
   }
 

@@ -127,6 +127,14 @@ describe("provider calls", () => {
 });
 
 describe("client calls", () => {
+  it("transcribe() and job() with a misspelt or bad option: ConfigurationError at once, nothing submitted", async () => {
+    h = await harness();
+    expectHookscribe(thrown(() => h!.client.transcribe("https://a/b.wav", { langauge: "en" } as never)), ConfigurationError, /langauge.*did you mean "language"/);
+    expectHookscribe(thrown(() => h!.client.transcribe("https://a/b.wav", { timeoutMs: -5 })), ConfigurationError, /timeoutMs/);
+    expectHookscribe(thrown(() => h!.client.job("job_1", { signal: "stop" } as never)), ConfigurationError, /signal/);
+    expect(h.dev.stats.submits).toBe(0);
+  });
+
   it("transcribe() of something that is not a URL: ConfigurationError", async () => {
     h = await harness();
     expectHookscribe(await rejection(h.client.transcribe("call.wav")), ConfigurationError, /audioUrl/);
