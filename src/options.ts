@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DELAYS_IN_ORDER, delaysInOrder } from "./validation/delays-in-order.js";
 import { type Logger, loggerSchema, silentLogger } from "./shared/logger.js";
 import { parseOptions } from "./validation/parse-options.js";
 import type { Provider } from "./providers/provider.js";
@@ -152,14 +153,7 @@ const retrySchema = z
     minDelayMs: z.number().nonnegative().default(1000),
     maxDelayMs: z.number().nonnegative().default(60_000),
   })
-  .refine((retry) => retry.minDelayMs <= retry.maxDelayMs, {
-    path: ["minDelayMs"],
-    when: (payload) => payload.issues.length === 0,
-    error: (issue) => {
-      const { minDelayMs, maxDelayMs } = issue.input as { minDelayMs: number; maxDelayMs: number };
-      return `must not exceed maxDelayMs (${minDelayMs} > ${maxDelayMs})`;
-    },
-  });
+  .refine(delaysInOrder, DELAYS_IN_ORDER);
 
 const transcriberOptionsSchema = z.strictObject({
   provider: z.custom<Provider>(isProvider, "must be a Provider object, e.g. genericProvider({ baseUrl, apiKey, webhookSecret })"),

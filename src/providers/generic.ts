@@ -1,5 +1,6 @@
 import ky, { HTTPError, type KyInstance } from "ky";
 import { z } from "zod";
+import { DELAYS_IN_ORDER, delaysInOrder } from "../validation/delays-in-order.js";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
@@ -88,14 +89,7 @@ const retrySchema = z
     minDelayMs: z.number().nonnegative().default(500),
     maxDelayMs: z.number().nonnegative().default(10_000),
   })
-  .refine((retry) => retry.minDelayMs <= retry.maxDelayMs, {
-    path: ["minDelayMs"],
-    when: (payload) => payload.issues.length === 0,
-    error: (issue) => {
-      const { minDelayMs, maxDelayMs } = issue.input as { minDelayMs: number; maxDelayMs: number };
-      return `must not exceed maxDelayMs (${minDelayMs} > ${maxDelayMs})`;
-    },
-  });
+  .refine(delaysInOrder, DELAYS_IN_ORDER);
 
 const optionsSchema = z.strictObject({
   baseUrl: z.string().url(),
