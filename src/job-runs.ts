@@ -33,12 +33,23 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
     const { provider, receiver: receiverOptions } = clientOptions;
     const publicUrl = receiverOptions.publicUrl ?? receiver.url;
     assertReachable(provider.baseUrl, publicUrl);
+    provider.checkWebhookUrl?.(publicUrl);
     const ref = newRef();
     const audioUrl = await audio.url(ref);
 
     const token = newToken();
+    const webhookSecret = newToken();
     const now = Date.now();
-    const record: JobRecord = { ref, provider: provider.name, status: "submitting", tokenHash: hashToken(token), createdAt: now, updatedAt: now, processed: false };
+    const record: JobRecord = {
+      ref,
+      provider: provider.name,
+      status: "submitting",
+      tokenHash: hashToken(token),
+      secretHash: hashToken(webhookSecret),
+      createdAt: now,
+      updatedAt: now,
+      processed: false,
+    };
     // Waiter and record exist before the URL leaves the process: a webhook may beat the submit's answer.
     const outcome = scope.waitFor(ref);
     await store.saveJob(record);
@@ -46,7 +57,13 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
     let jobId: string;
     try {
       ({ jobId } = await provider.submit(
-        { audioUrl, webhookUrl: webhookUrl(publicUrl, receiverOptions.path, { provider: provider.name, ref, token }), language: options.language, metadata: options.metadata },
+        {
+          audioUrl,
+          webhookUrl: webhookUrl(publicUrl, receiverOptions.path, { provider: provider.name, ref, token }),
+          webhookSecret,
+          language: options.language,
+          metadata: options.metadata,
+        },
         { idempotencyKey: randomUUID(), signal: AbortSignal.any([control.signal, scope.deadline.signal]) },
       ));
     } catch (error) {

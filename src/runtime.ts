@@ -71,7 +71,7 @@ export class Runtime {
         },
       });
       const intake = new WebhookIntake({ store, provider, worker, waiters, logger, onWebhook: () => silence.heard() });
-      const receiver = new WebhookReceiver(options.receiver, { handler: intake.handle, files, onDelivery: events.delivery, logger });
+      const receiver = new WebhookReceiver(options.receiver, { handler: intake, files, onDelivery: events.delivery, logger });
       await listen(receiver, options.receiver);
       const prune = () => pruneStore(store, options.retentionMs, logger);
       const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();

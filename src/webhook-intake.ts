@@ -37,25 +37,38 @@ type AcceptOutcome = "stored" | "duplicate" | "foreign";
 export class WebhookIntake {
   constructor(private readonly deps: IntakeDeps) {}
 
-  readonly handle = async (route: WebhookRoute, request: WebhookRequest): Promise<Reply> => {
-    const { store, provider, logger } = this.deps;
+  /** Route and token before the body is read: the provider (404), the job's token (401), the content type (415). */
+  admit(route: WebhookRoute, contentType: string | undefined): Reply | undefined {
+    const { provider } = this.deps;
     if (route.provider !== provider.name) return { status: 404, outcome: "refused", message: `no provider named ${route.provider} here` };
-    const job = store.job(route.ref);
-    if (!job || job.provider !== provider.name || !tokenMatches(route.token, job.tokenHash)) {
-      return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    if (!this.jobOf(route)) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    if (!provider.acceptsContentType(contentType)) {
+      return { status: 415, outcome: "refused", message: `content type ${contentType ?? "(none)"} is not one ${provider.name} sends webhooks as` };
     }
-    const verification = provider.authenticate(request);
+    return undefined;
+  }
+
+  async handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply> {
+    const { provider, logger } = this.deps;
+    // Looked up again: the job may have been pruned while the body was read.
+    const job = this.jobOf(route);
+    if (!job) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    const verification = provider.authenticate(request, { isJobSecret: (candidate) => job.secretHash !== undefined && tokenMatches(candidate, job.secretHash) });
     if (!verification.ok) {
       logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");
       return { status: 401, outcome: "refused", message: verification.reason, jobId: job.jobId };
     }
-    let event: ProviderEvent;
+    let event: ProviderEvent | null;
     try {
-      event = provider.parse(JSON.parse(request.rawBody.toString("utf8")));
+      event = provider.parse(request);
     } catch (error) {
       return { status: 400, outcome: "refused", message: describeParseError(error), jobId: job.jobId };
     }
     this.deps.onWebhook();
+    if (event === null) {
+      logger.info({ jobId: job.jobId }, "notification not about the job's status; acknowledged and ignored");
+      return { status: 200, outcome: "ignored", message: "ok", jobId: job.jobId };
+    }
     let outcome: AcceptOutcome;
     try {
       outcome = await this.accept(job, event);
@@ -64,11 +77,16 @@ export class WebhookIntake {
       return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId };
     }
     if (outcome === "foreign") {
-      logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job_id does not match its URL");
-      return { status: 400, outcome: "refused", message: "job_id in the body does not belong to this webhook URL", jobId: job.jobId };
+      logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job id does not match its URL");
+      return { status: 400, outcome: "refused", message: "the job id in the body does not belong to this webhook URL", jobId: job.jobId };
     }
     return { status: 200, outcome: outcome === "stored" ? "accepted" : "duplicate", message: "ok", jobId: event.jobId };
-  };
+  }
+
+  private jobOf(route: WebhookRoute): JobRecord | undefined {
+    const job = this.deps.store.job(route.ref);
+    return job && job.provider === this.deps.provider.name && tokenMatches(route.token, job.tokenHash) ? job : undefined;
+  }
 
   /**
    * Applies an event to its job: a duplicate or stale status changes nothing (but still waits
@@ -121,7 +139,6 @@ export class WebhookIntake {
 }
 
 function describeParseError(error: unknown): string {
-  if (error instanceof SyntaxError) return "body is not valid JSON";
   if (error instanceof ProviderPayloadError) return error.message;
   return `body could not be parsed: ${(error as Error).message}`;
 }

@@ -168,7 +168,7 @@ export class Worker {
       await store.completeDelivery(job, delivery.id);
       return;
     }
-    const event = delivery.event.status === "completed" && !delivery.event.result ? await this.fetchOnce(delivery) : delivery.event;
+    const event = await this.completeEvent(delivery);
     if (event.status === "error") {
       // A thin "completed" whose fetch says "error" ends as an error too, so the job reads consistently.
       const now = Date.now();
@@ -195,6 +195,24 @@ export class Worker {
     // From here `job.processed` guards against a second announcement.
     this.announced.delete(delivery.ref);
     logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
+  }
+
+  /**
+   * The delivery's event with what a thin one lacks: the result of a `completed` one (fetched, or
+   * the job cannot finish), the failure message of an `error` one (AssemblyAI and Rev.ai send none;
+   * without it the job still ends as failed, only with a less helpful message).
+   */
+  private async completeEvent(delivery: DeliveryRecord): Promise<ProviderEvent> {
+    const { event } = delivery;
+    if (event.status === "completed" && !event.result) return this.fetchOnce(delivery);
+    if (event.status !== "error" || event.error !== undefined || !this.deps.provider.fetchResult) return event;
+    try {
+      const fetched = await this.fetchOnce(delivery);
+      return fetched.status === "error" ? { ...event, error: fetched.error } : event;
+    } catch (error) {
+      this.deps.logger.warn({ jobId: delivery.jobId, err: messageOf(error) }, "could not fetch the provider's failure message; the job ends as failed without it");
+      return event;
+    }
   }
 
   /** Fetches a thin event's result, keeping it with the delivery so no retry or restart fetches again. */

@@ -93,9 +93,13 @@ describe("constructors and option parsers", () => {
 
 describe("provider calls", () => {
   it("parse() of an unknown payload: ProviderPayloadError naming the field, not the content", () => {
-    const error = thrown(() => provider().parse({ job_id: "j", status: "finished", text: "secret words" }));
+    const body = Buffer.from(JSON.stringify({ job_id: "j", status: "finished", text: "secret words" }));
+    const error = thrown(() => provider().parse({ headers: {}, query: new URLSearchParams(), contentType: "application/json", rawBody: body }));
     expectHookscribe(error, ProviderPayloadError, /status/);
     expect((error as Error).message).not.toContain("secret words");
+    const notJson = thrown(() => provider().parse({ headers: {}, query: new URLSearchParams(), contentType: "application/json", rawBody: Buffer.from("secret words") }));
+    expectHookscribe(notJson, ProviderPayloadError, /not valid JSON \(12 bytes\)/);
+    expect((notJson as Error).message).not.toContain("secret words");
   });
 
   it("fetchResult() of a body that is not a result: ProviderPayloadError", async () => {
@@ -120,8 +124,8 @@ describe("provider calls", () => {
   });
 
   it("submit() to nothing: SubmitError without a status", async () => {
-    const error = await rejection(provider().submit({ audioUrl: "https://a/b.wav", webhookUrl: "https://c/d" }, { idempotencyKey: "k" }));
-    expectHookscribe(error, SubmitError, /Could not reach the provider/);
+    const error = await rejection(provider().submit({ audioUrl: "https://a/b.wav", webhookUrl: "https://c/d", webhookSecret: "s" }, { idempotencyKey: "k" }));
+    expectHookscribe(error, SubmitError, /Could not reach generic at http:\/\/127\.0\.0\.1:9/);
     expect((error as SubmitError).status).toBeUndefined();
   });
 });

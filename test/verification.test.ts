@@ -132,9 +132,10 @@ describe("Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)",
     const secret = newWhsec();
     const base = { baseUrl: "http://127.0.0.1:9", apiKey: "k", webhookSecret: secret };
     const sixMinutesAgo = signStandardWebhook(secret, "msg_tol", BODY, new Date(Date.now() - 6 * 60_000));
-    const request = { headers: sixMinutesAgo, rawBody: raw(BODY) };
-    expect(genericProvider(base).authenticate(request).ok).toBe(false);
-    expect(genericProvider({ ...base, toleranceSec: 600 }).authenticate(request)).toEqual({ ok: true });
+    const request = { headers: sixMinutesAgo, query: new URLSearchParams(), contentType: "application/json", rawBody: raw(BODY) };
+    const context = { isJobSecret: () => false };
+    expect(genericProvider(base).authenticate(request, context).ok).toBe(false);
+    expect(genericProvider({ ...base, toleranceSec: 600 }).authenticate(request, context)).toEqual({ ok: true });
   });
 
   it("accepts one valid signature among several, space-separated", () => {

@@ -1,6 +1,15 @@
 import type { ProviderJobStatus } from "../domain/job-status.js";
-import type { SubmitRequestBody, TranscriptBody } from "../providers/generic-wire.js";
 import type { JobResult } from "./transcript-engine.js";
+
+/** What the emulator keeps of a submit, whatever the dialect; `request` is the dialect's own parsed body. */
+export interface JobSubmission<R> {
+  audioUrl: string;
+  /** Where the job's webhooks go, and the headers the submit asked to be echoed with them. */
+  webhook: { url: string; method: "POST" | "PUT"; headers: Record<string, string> };
+  /** The language the submit asked for, if any: an engine's result gets it when it names none. */
+  language?: string;
+  request: R;
+}
 
 /** A job's status as the emulator reports it. `completed` and `error` are terminal. */
 export type DevJobStatus = ProviderJobStatus;
@@ -53,10 +62,10 @@ export interface EmulatedDelivery extends DevDelivery {
   round: number;
 }
 
-/** A job as the emulator keeps it; `DevJob` is its public snapshot. */
-export interface EmulatedJob {
+/** A job as the emulator keeps it, `R` being its dialect's submit body; `DevJob` is its public snapshot. */
+export interface EmulatedJob<R = unknown> {
   jobId: string;
-  request: SubmitRequestBody;
+  submission: JobSubmission<R>;
   status: DevJobStatus;
   createdAt: number;
   finishedAt?: number;
@@ -73,8 +82,8 @@ export function snapshotJob(job: EmulatedJob): DevJob {
   }
   return {
     jobId: job.jobId,
-    audioUrl: job.request.audio_url,
-    webhookUrl: job.request.webhook_url,
+    audioUrl: job.submission.audioUrl,
+    webhookUrl: job.submission.webhook.url,
     status: job.status,
     createdAt: job.createdAt,
     ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
@@ -96,21 +105,4 @@ export function deadLettersOf(job: EmulatedJob): DevDeadLetter[] {
 
 function deliveryEntries(job: EmulatedJob): [WebhookStatus, EmulatedDelivery][] {
   return Object.entries(job.deliveries) as [WebhookStatus, EmulatedDelivery][];
-}
-
-/** The job's current state as a full body: what `GET /v1/transcripts/{job_id}` answers. */
-export function transcriptBody(job: EmulatedJob): TranscriptBody {
-  const { outcome } = job;
-  if (!outcome) return { job_id: job.jobId, status: job.status };
-  if (outcome.status === "error") return { job_id: job.jobId, status: "error", error: outcome.error };
-  const { text, words, language, durationSec } = outcome.result;
-  return { job_id: job.jobId, status: "completed", text, words, language, duration: durationSec };
-}
-
-/**
- * The body of the webhook announcing `status`. A `processing` webhook never carries a result, even
- * a stale one sent after the job finished; a thin terminal one carries only the id and status.
- */
-export function webhookBody(job: EmulatedJob, status: WebhookStatus, thin: boolean): TranscriptBody {
-  return status === "processing" || thin ? { job_id: job.jobId, status } : transcriptBody(job);
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Logger, loggerSchema, silentLogger } from "../shared/logger.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
+import { DIALECT_NAMES, type DialectName } from "./dialect.js";
 import { sidecarEngine } from "./sidecar-engine.js";
 import type { TranscriptEngine } from "./transcript-engine.js";
 
@@ -48,6 +49,12 @@ export interface DevProviderFaults {
 /** Options of `startDevProvider`. Every field is optional; an unknown key is an error. */
 export interface DevProviderOptions {
   /**
+   * Whose wire format to speak: the reference protocol (`genericProvider`) or a real provider's
+   * (paths, auth, payloads, status values, webhook auth and delivery rules), for its adapter.
+   * @default "generic"
+   */
+  dialect?: DialectName;
+  /**
    * Interface to listen on.
    * @default "127.0.0.1"
    */
@@ -58,12 +65,12 @@ export interface DevProviderOptions {
    */
   port?: number;
   /**
-   * Bearer token the API requires.
+   * API key the API requires, in the dialect's own header and scheme.
    * @default a random `dev_` followed by 32 hex digits
    */
   apiKey?: string;
   /**
-   * Secret that signs the webhooks.
+   * Secret that signs the webhooks of the `generic` dialect (the real providers sign nothing).
    * @default a random `whsec_` followed by the base64 of 24 random bytes
    */
   webhookSecret?: string;
@@ -85,9 +92,9 @@ export interface DevProviderOptions {
    */
   sendProcessingWebhook?: boolean;
   /**
-   * Waits before each retry of a webhook answered 5xx, timed out or not connected, in ms; once
-   * they are used up the message is dead-lettered.
-   * @default [1000, 2000, 4000, 8000, 16000, 32000]
+   * Waits before each retry of a webhook the dialect's sender retries (generic: 5xx, timed out or
+   * not connected), in ms; once they are used up the message is dead-lettered.
+   * @default the dialect's own schedule (generic: [1000, 2000, 4000, 8000, 16000, 32000])
    * @example [20, 40, 80] // in tests
    */
   retryDelaysMs?: number[];
@@ -137,6 +144,7 @@ const faultsSchema = z.strictObject({
 
 // Factories keep the random secrets fresh per emulator.
 const optionsSchema = z.strictObject({
+  dialect: z.enum(DIALECT_NAMES).default("generic"),
   host: z.string().min(1).default("127.0.0.1"),
   port: z.number().int().min(0).max(65535).default(0),
   apiKey: z.string().min(1).default(() => `dev_${randomBytes(16).toString("hex")}`),
@@ -144,7 +152,7 @@ const optionsSchema = z.strictObject({
   processingDelayMs: z.number().int().nonnegative().default(1000),
   processingJitterMs: z.number().int().nonnegative().default(0),
   sendProcessingWebhook: z.boolean().default(true),
-  retryDelaysMs: z.array(z.number().int().nonnegative()).default(() => [1000, 2000, 4000, 8000, 16000, 32000]),
+  retryDelaysMs: z.array(z.number().int().nonnegative()).optional(),
   deliveryTimeoutMs: z.number().int().positive().default(30_000),
   engine: aFunction<TranscriptEngine>().default(() => sidecarEngine),
   publicDir: z

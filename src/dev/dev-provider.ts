@@ -7,6 +7,7 @@ import { DevApi } from "./dev-api.js";
 import { type DevDeadLetter, type DevJob, deadLettersOf, snapshotJob } from "./dev-job.js";
 import { type DevProviderOptions, resolveDevProviderOptions } from "./dev-provider-options.js";
 import { createStats, type DevProviderStats } from "./dev-provider-stats.js";
+import { dialectNamed } from "./dialects.js";
 import { JobRunner } from "./job-runner.js";
 import { JobTable } from "./job-table.js";
 import { publicFileForUrl } from "./public-files.js";
@@ -53,18 +54,19 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
   const config = resolveDevProviderOptions(options);
   if (config.publicDir) await requireDirectory(config.publicDir);
 
+  const dialect = dialectNamed(config.dialect, config.webhookSecret);
   const closing = new AbortController();
   // Every retry wait and in-flight webhook listens on this one signal: hundreds at once is normal.
   setMaxListeners(0, closing.signal);
   const stats = createStats();
-  const jobs = new JobTable();
+  const jobs = new JobTable<unknown>();
   const server = http.createServer();
   await listen(server, config.host, config.port);
   const url = baseUrlOf(server, config.host);
 
   const sender = new WebhookSender({
-    secret: config.webhookSecret,
-    retryDelaysMs: config.retryDelaysMs,
+    verdict: (statusCode) => dialect.verdict(statusCode),
+    retryDelaysMs: config.retryDelaysMs ?? dialect.retryDelaysMs,
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     signal: closing.signal,
     stats,
@@ -72,6 +74,7 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
   });
   const { publicDir } = config;
   const runner = new JobRunner({
+    dialect,
     engine: config.engine,
     engineContext: {
       signal: closing.signal,
@@ -86,6 +89,7 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
     logger: config.logger,
   });
   const api = new DevApi({
+    dialect,
     apiKey: config.apiKey,
     publicDir,
     faults: config.faults,

@@ -38,7 +38,7 @@ export function readBody(req: IncomingMessage, maxBytes = MAX_REQUEST_BYTES): Pr
   });
 }
 
-export function parseJsonBody<T>(raw: Buffer, schema: z.ZodType<T>): T {
+export function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S): z.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(raw.toString("utf8"));
@@ -58,8 +58,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     "content-length": String(Buffer.byteLength(text)),
   });
   res.end(text);
-}
-
-export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: error.message }, error.headers);
 }

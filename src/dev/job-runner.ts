@@ -2,14 +2,16 @@ import { setTimeout as delay } from "node:timers/promises";
 import { isTerminal } from "../domain/job-status.js";
 import type { Logger } from "../shared/logger.js";
 import { describeIssues } from "../validation/describe-issues.js";
-import { type JobOutcome, type EmulatedJob, type WebhookStatus, webhookBody } from "./dev-job.js";
+import type { EmulatedJob, JobOutcome, WebhookStatus } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
+import type { Dialect } from "./dialect.js";
 import { HttpError } from "./http-io.js";
 import { type EngineContext, engineResultSchema, type TranscriptEngine, toJobResult } from "./transcript-engine.js";
 import type { WebhookSender } from "./webhook-sender.js";
 
-interface JobRunnerConfig {
+interface JobRunnerConfig<R> {
+  dialect: Dialect<R>;
   engine: TranscriptEngine;
   engineContext: EngineContext;
   processingDelayMs: number;
@@ -24,17 +26,17 @@ interface JobRunnerConfig {
 const SIMULATED_FAILURE = "Simulated failure: the dev provider's faults.errorResult is set";
 
 /** Takes an accepted job to its end and sends its webhooks, in order, with the configured faults. */
-export class JobRunner {
+export class JobRunner<R> {
   private readonly tasks = new Set<Promise<void>>();
 
-  constructor(private readonly config: JobRunnerConfig) {}
+  constructor(private readonly config: JobRunnerConfig<R>) {}
 
   private get signal(): AbortSignal {
     return this.config.engineContext.signal;
   }
 
   /** The normal life: `processing` at once, finished `processingDelayMs` after the submit. */
-  start(job: EmulatedJob): void {
+  start(job: EmulatedJob<R>): void {
     this.track(this.run(job));
   }
 
@@ -42,13 +44,13 @@ export class JobRunner {
    * For `faults.webhookBeforeSubmitResponse`: finishes the job now and resolves once the first
    * attempt of its terminal webhook is answered, so the submit can be answered after it.
    */
-  async finishBeforeAnswer(job: EmulatedJob): Promise<void> {
+  async finishBeforeAnswer(job: EmulatedJob<R>): Promise<void> {
     this.finish(job, await this.transcribe(job));
     await new Promise<void>((attempted) => this.queueTerminalWebhooks(job, attempted));
   }
 
   /** Sends a finished job's terminal webhook again now, superseding a round still waiting to retry. */
-  redeliver(job: EmulatedJob): Promise<void> {
+  redeliver(job: EmulatedJob<R>): Promise<void> {
     const { status } = job;
     if (!isTerminal(status)) {
       throw new HttpError(409, `Job ${job.jobId} is ${status}: it has no terminal webhook to redeliver yet`);
@@ -69,7 +71,7 @@ export class JobRunner {
     return Math.max(0, processingDelayMs + (Math.random() * 2 - 1) * processingJitterMs);
   }
 
-  private async run(job: EmulatedJob): Promise<void> {
+  private async run(job: EmulatedJob<R>): Promise<void> {
     job.status = "processing";
     if (this.config.sendProcessingWebhook && !this.config.faults.outOfOrder) this.queueWebhook(job, "processing");
     const [outcome] = await Promise.all([
@@ -80,52 +82,51 @@ export class JobRunner {
     this.queueTerminalWebhooks(job);
   }
 
-  private finish(job: EmulatedJob, outcome: JobOutcome): void {
+  private finish(job: EmulatedJob<R>, outcome: JobOutcome): void {
     job.outcome = outcome;
     job.status = outcome.status;
     job.finishedAt = Date.now();
     this.config.logger.debug({ jobId: job.jobId, status: job.status }, "dev provider job finished");
   }
 
-  private queueTerminalWebhooks(job: EmulatedJob, onFirstAttempt?: () => void): void {
+  private queueTerminalWebhooks(job: EmulatedJob<R>, onFirstAttempt?: () => void): void {
     if (!isTerminal(job.status)) return;
     this.queueWebhook(job, job.status, onFirstAttempt);
     if (this.config.faults.outOfOrder) this.queueWebhook(job, "processing");
   }
 
-  private queueWebhook(job: EmulatedJob, status: WebhookStatus, onFirstAttempt?: () => void): void {
+  private queueWebhook(job: EmulatedJob<R>, status: WebhookStatus, onFirstAttempt?: () => void): void {
     job.deliveryQueue = job.deliveryQueue.then(() => this.deliver(job, status, onFirstAttempt));
     this.track(job.deliveryQueue);
   }
 
   /** One message, plus the duplicates `faults.duplicateDeliveries` asks for once it got through. */
-  private async deliver(job: EmulatedJob, status: WebhookStatus, onFirstAttempt?: () => void): Promise<void> {
+  private async deliver(job: EmulatedJob<R>, status: WebhookStatus, onFirstAttempt?: () => void): Promise<void> {
     if (this.signal.aborted) {
       onFirstAttempt?.(); // a submit may be waiting for it
       return;
     }
-    const message = {
-      jobId: job.jobId,
-      status,
-      url: job.request.webhook_url,
-      webhookId: `msg_${job.jobId}_${status}`,
-      body: JSON.stringify(webhookBody(job, status, this.config.faults.thinPayloads)),
-    };
+    const webhook = this.config.dialect.webhook(job, status, this.config.faults.thinPayloads);
+    if (!webhook) {
+      onFirstAttempt?.();
+      return;
+    }
+    const message = { ...webhook, jobId: job.jobId, status };
     const delivery = (job.deliveries[status] ??= { attempts: 0, state: "pending", round: 0 });
     for (let copy = 0; copy <= this.config.faults.duplicateDeliveries; copy++) {
       if ((await this.config.sender.deliver(message, delivery, onFirstAttempt)) !== "delivered") return;
     }
   }
 
-  private async transcribe(job: EmulatedJob): Promise<JobOutcome> {
-    const audioUrl = job.request.audio_url;
+  private async transcribe(job: EmulatedJob<R>): Promise<JobOutcome> {
+    const { audioUrl } = job.submission;
     try {
       if (this.failsOnPurpose(audioUrl)) return { status: "error", error: SIMULATED_FAILURE };
       const parsed = engineResultSchema.safeParse(await this.config.engine(audioUrl, this.config.engineContext));
       if (!parsed.success) {
         return { status: "error", error: `The transcript engine returned an invalid result: ${describeIssues(parsed.error)}` };
       }
-      return { status: "completed", result: toJobResult(parsed.data, job.request.language) };
+      return { status: "completed", result: toJobResult(parsed.data, job.submission.language) };
     } catch (error) {
       // Closing is not the job's failure: leave it unfinished rather than report an error nobody caused.
       if (this.signal.aborted) throw error;

@@ -1,21 +1,15 @@
 import http from "node:http";
 import https from "node:https";
 import { setTimeout as delay } from "node:timers/promises";
-import { HMAC_SIGNATURE_HEADER } from "../providers/generic-wire.js";
-import { signHmacHex } from "../verification/hmac-hex.js";
-import { signStandardWebhook } from "../verification/standard-webhooks.js";
 import type { Logger } from "../shared/logger.js";
 import type { EmulatedDelivery, WebhookStatus } from "./dev-job.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
+import type { AttemptVerdict, OutgoingWebhook } from "./dialect.js";
 
-/** One webhook message: the same bytes and id on every attempt. */
-interface WebhookMessage {
+/** One webhook message, and what it announces (for the emulator's records and logs). */
+interface WebhookMessage extends OutgoingWebhook {
   jobId: string;
   status: WebhookStatus;
-  url: string;
-  /** Stable across attempts, duplicates and redeliveries, so a receiver can deduplicate by it. */
-  webhookId: string;
-  body: string;
 }
 
 /** How one delivery round ended. `superseded`: a redelivery started a newer round. */
@@ -24,7 +18,8 @@ type DeliveryOutcome = "delivered" | "failed" | "dead_letter" | "superseded" | "
 type AttemptResult = { ok: true } | { ok: false; retryable: boolean; error: string };
 
 interface WebhookSenderConfig {
-  secret: string;
+  /** How the provider reads an answer: delivered, retried, or given up on. */
+  verdict: (statusCode: number) => AttemptVerdict;
   retryDelaysMs: readonly number[];
   deliveryTimeoutMs: number;
   /** Aborted on close: cancels retry waits and in-flight requests. */
@@ -34,8 +29,8 @@ interface WebhookSenderConfig {
 }
 
 /**
- * Sends webhooks the way the reference protocol's provider does: signed both ways, 2xx delivered,
- * 4xx final, anything else retried on the schedule, then dead-lettered.
+ * Sends webhooks the way the emulated provider does: what counts as delivered, as final or as
+ * worth a retry is the dialect's; retries follow the schedule, then the message is dead-lettered.
  */
 export class WebhookSender {
   // Benchmarks run hundreds of jobs at once: reusing connections keeps them from exhausting ports.
@@ -112,7 +107,7 @@ export class WebhookSender {
 
   /** One POST; resolves (never rejects) once the whole answer is read, or on failure or timeout. */
   private post(message: WebhookMessage): Promise<AttemptResult> {
-    const body = Buffer.from(message.body);
+    const { body } = message;
     const target = new URL(message.url);
     const secure = target.protocol === "https:";
     return new Promise((resolve) => {
@@ -124,14 +119,14 @@ export class WebhookSender {
       const request = (secure ? https : http).request(
         target,
         {
-          method: "POST",
-          headers: this.headersFor(message, body),
+          method: message.method,
+          headers: { ...message.headers(), "content-length": String(body.length), "user-agent": "hookscribe-dev-provider" },
           agent: secure ? this.httpsAgent : this.httpAgent,
           signal: this.config.signal,
         },
         (response) => {
           response.resume();
-          response.on("end", () => settle(classify(response.statusCode ?? 0)));
+          response.on("end", () => settle(this.classify(response.statusCode ?? 0)));
           response.on("error", fail);
         },
       );
@@ -144,21 +139,8 @@ export class WebhookSender {
     });
   }
 
-  /** Both signatures on every attempt, with a fresh Standard Webhooks timestamp each time. */
-  private headersFor(message: WebhookMessage, body: Buffer): Record<string, string> {
-    const { secret } = this.config;
-    return {
-      "content-type": "application/json",
-      "content-length": String(body.length),
-      "user-agent": "hookscribe-dev-provider",
-      [HMAC_SIGNATURE_HEADER]: signHmacHex(secret, body),
-      ...signStandardWebhook(secret, message.webhookId, body),
-    };
+  private classify(statusCode: number): AttemptResult {
+    const verdict = this.config.verdict(statusCode);
+    return verdict === "delivered" ? { ok: true } : { ok: false, retryable: verdict === "retry", error: `HTTP ${statusCode}` };
   }
-}
-
-function classify(statusCode: number): AttemptResult {
-  if (statusCode >= 200 && statusCode < 300) return { ok: true };
-  const refused = statusCode >= 400 && statusCode < 500;
-  return { ok: false, retryable: !refused, error: `HTTP ${statusCode}` };
 }

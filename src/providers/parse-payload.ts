@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import { describeIssues } from "../validation/describe-issues.js";
 import { ProviderPayloadError } from "../errors/index.js";
+import { describeIssues } from "../validation/describe-issues.js";
+import type { WebhookRequest } from "../verification/webhook-request.js";
 
 /**
  * Validates what a provider sent against its wire schema; a mismatch throws a
@@ -10,4 +11,20 @@ export function parsePayload<S extends z.ZodType>(schema: S, value: unknown, pro
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new ProviderPayloadError(provider, `The ${provider} ${what} does not match its schema: ${describeIssues(parsed.error)}`);
+}
+
+/** A webhook's JSON body, validated like `parsePayload`; a body that is not JSON is a `ProviderPayloadError` too. */
+export function parseJsonWebhook<S extends z.ZodType>(request: WebhookRequest, schema: S, provider: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(request.rawBody.toString("utf8"));
+  } catch {
+    throw new ProviderPayloadError(provider, `The ${provider} webhook body is not valid JSON (${request.rawBody.length} bytes)`);
+  }
+  return parsePayload(schema, json, provider, "webhook body");
+}
+
+/** `application/json` or any `application/*+json`: what most providers send their webhooks as. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return contentType === "application/json" || (contentType?.startsWith("application/") === true && contentType.endsWith("+json"));
 }

@@ -4,9 +4,10 @@ export interface DeliveryInfo {
   statusCode: number;
   /**
    * `accepted`: stored and acknowledged; `duplicate`: acknowledged, it repeated a status already
-   * stored (providers retry and reorder); `refused`: not stored (the status code says why).
+   * stored (providers retry and reorder); `ignored`: acknowledged, a notification that is not about
+   * a job's status (AssemblyAI's redacted audio); `refused`: not stored (the status code says why).
    */
-  outcome: "accepted" | "duplicate" | "refused";
+  outcome: "accepted" | "duplicate" | "ignored" | "refused";
   /** The provider's job id, once the delivery could be tied to a job. */
   jobId?: string;
   /** The provider named in the webhook path. */

@@ -16,7 +16,13 @@ interface ReceiverConfig {
   requestTimeoutMs: number;
 }
 
-type DeliveryHandler = (route: WebhookRoute, request: WebhookRequest) => Promise<Reply>;
+/** Verifies and stores deliveries; the receiver itself knows nothing of providers or jobs. */
+interface DeliveryHandler {
+  /** Refuses a delivery from its route and content type alone, before its body is read; `undefined` lets it in. */
+  admit(route: WebhookRoute, contentType: string | undefined): Reply | undefined;
+  /** Verifies, parses and stores an admitted delivery. */
+  handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply>;
+}
 
 /**
  * The embedded `node:http` server. It does routing, limits and timeouts only; everything about
@@ -126,8 +132,12 @@ export class WebhookReceiver {
   private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined): Promise<Reply> {
     if (!route) return { status: 404, outcome: "refused", message: "no webhook route at this path" };
     if (request.method !== "POST") return { status: 405, outcome: "refused", message: "webhooks must be POSTed" };
-    if (!isJson(request.headers["content-type"])) return { status: 415, outcome: "refused", message: "content type must be application/json" };
     if (!this.accepting) return { status: 503, outcome: "refused", message: "receiver is shutting down; retry later" };
+    const contentType = mediaTypeOf(request.headers["content-type"]);
+    // Route, token and content type are checked before the body is read: a stranger cannot make
+    // the receiver buffer anything.
+    const refused = this.deps.handler.admit(route, contentType);
+    if (refused) return refused;
     let rawBody: Buffer;
     try {
       rawBody = await readBody(request, this.config.maxBodyBytes);
@@ -135,7 +145,7 @@ export class WebhookReceiver {
       if (error instanceof BodyTooLargeError) return { status: 413, outcome: "refused", message: `body larger than ${this.config.maxBodyBytes} bytes` };
       throw error;
     }
-    return this.deps.handler(route, { headers: request.headers, rawBody });
+    return this.deps.handler.handle(route, { headers: request.headers, query: queryOf(request.url), contentType, rawBody });
   }
 }
 
@@ -160,9 +170,18 @@ function pathnameOf(target: string | undefined): string {
   }
 }
 
-function isJson(contentType: string | undefined): boolean {
+/** `application/json; charset=utf-8` → `application/json`; `undefined` when there is no type. */
+function mediaTypeOf(contentType: string | undefined): string | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
-  return type === "application/json" || (type?.startsWith("application/") === true && type.endsWith("+json"));
+  return type === "" ? undefined : type;
+}
+
+function queryOf(target: string | undefined): URLSearchParams {
+  try {
+    return new URL(target ?? "/", "http://receiver").searchParams;
+  } catch {
+    return new URLSearchParams();
+  }
 }
 
 function errorSummary(error: unknown): { name: string; message: string } {

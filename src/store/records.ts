@@ -16,6 +16,11 @@ export const jobRecordSchema = z.object({
   status: jobStatusSchema,
   /** SHA-256 of the per-job webhook token; the token itself only ever lives in the webhook URL. */
   tokenHash: z.string(),
+  /**
+   * SHA-256 of the per-job secret the provider echoes back in its webhooks (a header or a body
+   * field, by provider); absent for jobs stored before it existed.
+   */
+  secretHash: z.string().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
   /** When the job reached a terminal status. */

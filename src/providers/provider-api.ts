@@ -1,0 +1,148 @@
+import ky, { HTTPError, type KyInstance } from "ky";
+import { z } from "zod";
+import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
+import { backoffDelay } from "../shared/backoff.js";
+import { DELAYS_IN_ORDER, delaysInOrder } from "../validation/delays-in-order.js";
+import type { Same } from "../validation/type-equality.js";
+
+/** Retries of one request to a provider's API (a submit, a result fetch), exponential with jitter. */
+export interface ProviderRetryOptions {
+  /**
+   * Retries after the first attempt, on network errors, timeouts, 408, 429 and 5xx; `0` never
+   * retries. A retried submit carries the same idempotency key where the provider takes one.
+   * @default 4
+   */
+  limit?: number;
+  /**
+   * First backoff delay, in ms; a `Retry-After` header from the provider wins.
+   * @default 500
+   */
+  minDelayMs?: number;
+  /**
+   * Largest backoff delay, in ms.
+   * @default 10_000
+   */
+  maxDelayMs?: number;
+}
+
+/** The request options every provider takes. */
+export interface ProviderRequestOptions {
+  /**
+   * Timeout of one submit or result request, in ms.
+   * @default 30_000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Retries of a submit or result request.
+   * @default every field at its own default
+   */
+  retry?: ProviderRetryOptions;
+}
+
+const retrySchema = z
+  .strictObject({
+    limit: z.number().int().nonnegative().default(4),
+    minDelayMs: z.number().nonnegative().default(500),
+    maxDelayMs: z.number().nonnegative().default(10_000),
+  })
+  .refine(delaysInOrder, DELAYS_IN_ORDER);
+true satisfies Same<z.input<typeof retrySchema>, ProviderRetryOptions>;
+
+/** The schema fields of `ProviderRequestOptions`, to spread into each provider's options schema. */
+export const providerRequestShape = {
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+  retry: retrySchema.prefault({}),
+};
+true satisfies Same<z.input<z.ZodObject<typeof providerRequestShape>>, ProviderRequestOptions>;
+
+type ResolvedRequestOptions = z.output<z.ZodObject<typeof providerRequestShape>>;
+
+/** Reads the provider's own error text out of an error answer's JSON body; `undefined` when it has none. */
+export type ErrorTextReader = (body: unknown) => string | undefined;
+
+/** A provider's HTTP API: one ky instance with its auth headers, timeout and retry policy. */
+export interface ProviderApi {
+  readonly http: KyInstance;
+  /** A failed submit as the error `submit()` rejects with: `SubmitError`, or `AbortError` when aborted. */
+  submitFailure(error: unknown, signal: AbortSignal | undefined): Promise<Error>;
+  /** A failed status or result request as `fetchResult()` rejects with: `FetchResultError`, or `AbortError`. */
+  fetchFailure(error: unknown, jobId: string, signal: AbortSignal | undefined): Promise<Error>;
+}
+
+export function createProviderApi(config: {
+  /** The provider's name, for messages. */
+  provider: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  request: ResolvedRequestOptions;
+  errorText: ErrorTextReader;
+}): ProviderApi {
+  const { retry, requestTimeoutMs } = config.request;
+  const http = ky.create({
+    prefixUrl: config.baseUrl.replace(/\/+$/, ""),
+    headers: config.headers,
+    timeout: requestTimeoutMs,
+    retry: {
+      limit: retry.limit,
+      methods: ["get", "post", "put", "delete"],
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      delay: (attempt) => backoffDelay(attempt, retry.minDelayMs, retry.maxDelayMs),
+      retryOnTimeout: true,
+    },
+  });
+  return {
+    http,
+    async submitFailure(error, signal) {
+      if (error instanceof SubmitError) return error;
+      if (isAbort(error)) return new AbortError(undefined, signal?.reason);
+      const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+      if (status === undefined) return new SubmitError(`Could not reach ${config.provider} at ${config.baseUrl}: ${providerMessage}`, {});
+      return new SubmitError(`${config.provider} refused the submit with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
+        status,
+        providerMessage,
+      });
+    },
+    async fetchFailure(error, jobId, signal) {
+      if (error instanceof FetchResultError) return error;
+      if (isAbort(error)) return new AbortError(jobId, signal?.reason);
+      const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+      return new FetchResultError(
+        jobId,
+        `Fetching job ${jobId} from ${config.provider} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
+        { status },
+      );
+    },
+  };
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as Error | undefined)?.name === "AbortError";
+}
+
+/**
+ * Status and error text of a failed request. ky's errors are deliberately not kept as a `cause`:
+ * they carry the request, and printing one (util.inspect, an uncaught error) would show the
+ * API key in its headers.
+ */
+async function describeHttpFailure(error: unknown, errorText: ErrorTextReader): Promise<{ status?: number; providerMessage?: string }> {
+  if (!(error instanceof HTTPError)) return { providerMessage: (error as Error).message };
+  const status = error.response.status;
+  const text = await error.response.text().catch(() => "");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's HTML page, say): say what it was, never echo it.
+    return { status, providerMessage: text === "" ? undefined : `a non-JSON answer of ${Buffer.byteLength(text)} bytes` };
+  }
+  return { status, providerMessage: errorText(body) };
+}
+
+function hintFor(status: number): string {
+  if (status === 401 || status === 403) return " (check apiKey)";
+  if (status === 404) return " (check baseUrl, or the job id)";
+  if (status === 429) return " (rate limited, retries exhausted)";
+  if (status >= 500) return " (provider error, retries exhausted)";
+  return "";
+}
