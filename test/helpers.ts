@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Logger, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
+import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
 
 export const SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog";
@@ -40,8 +40,13 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** Emulator + client on an ephemeral port + store in a temp dir, all real. */
-export async function harness(options: { dev?: DevProviderOptions; client?: Partial<TranscriberOptions>; dir?: string } = {}): Promise<Harness> {
+/**
+ * Emulator + client on an ephemeral port + store in a temp dir, all real. `provider` builds the
+ * adapter for the emulator's dialect (default: `genericProvider` for the reference protocol).
+ */
+export async function harness(
+  options: { dev?: DevProviderOptions; client?: Partial<TranscriberOptions>; dir?: string; provider?: (dev: DevProvider) => Provider } = {},
+): Promise<Harness> {
   const dev = await startDevProvider({ ...FAST_DEV, ...options.dev });
   const dir = options.dir ?? (await tempDir());
   const storePath = join(dir, "store.json");
@@ -55,7 +60,7 @@ export async function harness(options: { dev?: DevProviderOptions; client?: Part
   const clients: Transcriber[] = [];
   const make = (overrides: Partial<TranscriberOptions> = {}) => {
     const client = new Transcriber({
-      provider: fastProvider(dev),
+      provider: (options.provider ?? fastProvider)(dev),
       receiver: { port: 0 },
       storePath,
       retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 20 },
