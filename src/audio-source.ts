@@ -9,26 +9,25 @@ export interface AudioSource {
   release(ref: string): void;
 }
 
-/** Audio the provider downloads from a URL the caller gave. */
+/** Audio the provider downloads from a URL the caller gave; a URL it cannot download throws a `ConfigurationError` at once. */
 export function remoteAudio(audioUrl: string): AudioSource {
-  return {
-    url: async () => {
-      assertAudioUrl(audioUrl);
-      return audioUrl;
-    },
-    release: () => undefined,
-  };
+  assertAudioUrl(audioUrl);
+  return { url: async () => audioUrl, release: () => undefined };
 }
 
 /**
- * A local file the receiver lends to the provider under a one-time, unguessable URL below
- * `publicBaseUrl`, until the job is done.
+ * A local file the receiver lends to the provider under a one-time, unguessable URL below the
+ * receiver's public URL, until the job is done. `receiver` gives both once the client started.
  */
-export function lentFileAudio(files: FileShares, publicBaseUrl: string, path: string): AudioSource {
-  const base = publicBaseUrl.replace(/\/+$/, "");
+export function lentFileAudio(path: string, receiver: () => Promise<{ files: FileShares; publicBaseUrl: string }>): AudioSource {
+  let shares: FileShares | undefined;
   return {
-    url: async (ref) => `${base}${await files.share(path, ref)}`,
-    release: (ref) => files.revoke(ref),
+    url: async (ref) => {
+      const { files, publicBaseUrl } = await receiver();
+      shares = files;
+      return `${publicBaseUrl.replace(/\/+$/, "")}${await files.share(path, ref)}`;
+    },
+    release: (ref) => shares?.revoke(ref),
   };
 }
 

@@ -2,7 +2,7 @@ export { Transcriber } from "./transcriber.js";
 export type { TranscriberEvents } from "./transcriber.js";
 export type { TranscribeOptions, JobOptions } from "./transcribe-options.js";
 export type { DeliveryInfo } from "./receiver/reply.js";
-export type { JobSummary } from "./job-summary.js";
+export type { JobSummary, JobsFilter } from "./job-summary.js";
 export type { TranscriberOptions, ReceiverOptions, RetryOptions } from "./options.js";
 export { TranscriptionJob } from "./job.js";
 export {
@@ -20,8 +20,8 @@ export {
   CaptionError,
   UnknownDeadLetterError,
 } from "./errors/index.js";
-export type { Transcript, Word } from "./domain/transcript.js";
-export type { JobStatus } from "./domain/job-status.js";
+export type { Transcript, TranscriptResult, Word } from "./domain/transcript.js";
+export type { JobStatus, ProviderJobStatus } from "./domain/job-status.js";
 export type { SilenceInfo } from "./silence-monitor.js";
 export type { DeadLetter } from "./domain/dead-letter.js";
 export type { Logger } from "./shared/logger.js";

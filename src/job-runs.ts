@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AudioSource } from "./audio-source.js";
 import { DEADLINE } from "./deadline.js";
 import { isStatusAdvance } from "./domain/job-status.js";
+import { isFinalAnswer } from "./domain/provider-event.js";
 import type { Transcript } from "./domain/transcript.js";
 import { StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors/index.js";
 import type { JobControl } from "./job.js";
@@ -17,9 +18,10 @@ import type { WaiterRegistry } from "./waiter-registry.js";
 
 /** What the life of one job needs from its client. */
 export interface JobRunContext {
-  runtime: Runtime;
   options: ResolvedOptions;
   waiters: WaiterRegistry;
+  /** The started parts; starting counts against the job's deadline. */
+  runtime(): Promise<Runtime>;
 }
 
 /**
@@ -27,8 +29,9 @@ export interface JobRunContext {
  * wait for its outcome until the deadline.
  */
 export function runTranscription(context: JobRunContext, audio: AudioSource, options: TranscribeOptions, control: JobControl): Promise<Transcript> {
-  const { runtime, options: clientOptions, waiters } = context;
+  const { options: clientOptions, waiters } = context;
   return withJobScope(options.timeoutMs ?? clientOptions.timeoutMs, waiters, control, async (scope) => {
+    const runtime = await context.runtime();
     const { store, receiver } = runtime;
     const { provider, receiver: receiverOptions } = clientOptions;
     const publicUrl = receiverOptions.publicUrl ?? receiver.url;
@@ -79,20 +82,21 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
     await store.saveJob({ ...job, jobId, status, updatedAt: Date.now() });
     control.setStatus(status);
     clientOptions.logger.info({ jobId }, "job submitted");
-    return settle(context, scope, ref, jobId, outcome, control);
+    return settle(runtime, clientOptions, scope, ref, jobId, outcome, control);
   });
 }
 
 /** A job submitted earlier (maybe by an earlier process on the same store): its stored outcome, or wait for it. */
 export function runExistingJob(context: JobRunContext, jobId: string, options: JobOptions, control: JobControl): Promise<Transcript> {
-  const { runtime, options: clientOptions, waiters } = context;
+  const { options: clientOptions, waiters } = context;
   return withJobScope(options.timeoutMs ?? clientOptions.timeoutMs, waiters, control, async (scope) => {
+    const runtime = await context.runtime();
     const { store } = runtime;
     const job = store.jobByProviderId(clientOptions.provider.name, jobId);
     if (!job) throw new UnknownJobError(jobId, store.path);
     control.setStatus(job.status);
     if (job.processed) return storedOutcome(store, job, jobId);
-    return settle(context, scope, job.ref, jobId, scope.waitFor(job.ref), control);
+    return settle(runtime, clientOptions, scope, job.ref, jobId, scope.waitFor(job.ref), control);
   });
 }
 
@@ -105,15 +109,23 @@ export async function storedOutcome(store: JobStore, job: JobRecord, jobId: stri
 }
 
 /**
- * Waits for the outcome; at the deadline asks the provider once. A finished answer is taken in as
- * a webhook would be, and the worker, the one place that turns results into transcripts, settles
- * the handle from it; any other answer gives up with the job kept.
+ * Waits for the outcome; at the deadline asks the provider once. A final answer is taken in as a
+ * webhook would be, and the worker, the one place that turns results into transcripts, processes
+ * the job's delivery at once and settles the handle from it; any other answer, or a failure to
+ * process, gives up with the job kept.
  */
-async function settle(context: JobRunContext, scope: JobScope, ref: string, jobId: string, outcome: Promise<Transcript>, control: JobControl): Promise<Transcript> {
+async function settle(
+  runtime: Runtime,
+  options: ResolvedOptions,
+  scope: JobScope,
+  ref: string,
+  jobId: string,
+  outcome: Promise<Transcript>,
+  control: JobControl,
+): Promise<Transcript> {
   const first = await Promise.race([outcome, scope.deadline.reached]);
   if (first !== DEADLINE) return first;
-  const { runtime, options } = context;
-  const { provider } = options;
+  const { provider, logger } = options;
   const timeout = (detail: string) => new TranscriptionTimeoutError(jobId, scope.deadline.ms, detail);
   if (!provider.fetchResult) throw timeout(`provider ${provider.name} cannot be asked for the status`);
   let event;
@@ -122,10 +134,16 @@ async function settle(context: JobRunContext, scope: JobScope, ref: string, jobI
   } catch (error) {
     throw timeout(`the one status check failed: ${(error as Error).message}`);
   }
-  options.logger.info({ jobId, status: event.status }, "deadline reached; asked the provider once");
-  const finished = (event.status === "completed" && event.result !== undefined) || event.status === "error";
-  if (!finished) throw timeout(`the provider reports "${event.status}"`);
-  const accepted = await runtime.intake.accept(runtime.store.requireJob(ref), event);
+  logger.info({ jobId, status: event.status }, "deadline reached; asked the provider once");
+  if (!isFinalAnswer(event)) throw timeout(`the provider reports "${event.status}"`);
+  const { outcome: accepted, pending } = await runtime.intake.accept(runtime.store.requireJob(ref), event);
   if (accepted === "foreign") throw timeout(`the status check answered about job ${event.jobId} instead`);
+  if (pending !== undefined) {
+    try {
+      await runtime.worker.processNow(pending);
+    } catch (error) {
+      throw timeout(`the provider has finished, but processing its answer failed: ${(error as Error).message}`);
+    }
+  }
   return outcome;
 }

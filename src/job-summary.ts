@@ -1,5 +1,8 @@
 import type { JobRecord } from "./store/records.js";
-import type { JobStatus } from "./domain/job-status.js";
+import { z } from "zod";
+import { type JobStatus, jobStatusSchema } from "./domain/job-status.js";
+import { parseOptions } from "./validation/parse-options.js";
+import type { Same } from "./validation/type-equality.js";
 
 /** What the store knows about a job, without its transcript. */
 export interface JobSummary {
@@ -27,8 +30,21 @@ export function toJobSummary(job: JobRecord): JobSummary {
   };
 }
 
-/** Newest first, optionally only one status. */
-export function summarise(jobs: JobRecord[], filter: { status?: JobStatus } = {}): JobSummary[] {
+/** Which jobs `client.jobs()` lists. */
+export interface JobsFilter {
+  /**
+   * Only jobs with this status.
+   * @default undefined (every status)
+   */
+  status?: JobStatus;
+}
+
+const jobsFilterSchema = z.strictObject({ status: jobStatusSchema.optional() });
+true satisfies Same<z.input<typeof jobsFilterSchema>, JobsFilter>;
+
+/** Newest first, optionally only one status; a bad or misspelt filter throws a `ConfigurationError`. */
+export function summarise(jobs: JobRecord[], filter: JobsFilter = {}): JobSummary[] {
+  parseOptions(jobsFilterSchema, filter, "jobs()");
   return jobs
     .filter((job) => filter.status === undefined || job.status === filter.status)
     .sort((a, b) => b.createdAt - a.createdAt)

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DELAYS_IN_ORDER, delaysInOrder } from "./validation/delays-in-order.js";
+import { delaysOutOfOrderIssue, delaysInOrder } from "./validation/delays-in-order.js";
 import { type Logger, loggerSchema, silentLogger } from "./shared/logger.js";
 import { parseOptions } from "./validation/parse-options.js";
 import type { Provider } from "./providers/provider.js";
@@ -127,9 +127,11 @@ const isProvider = (value: unknown): value is Provider =>
   typeof value === "object" &&
   value !== null &&
   typeof (value as Provider).name === "string" &&
-  typeof (value as Provider).submit === "function" &&
-  typeof (value as Provider).authenticate === "function" &&
-  typeof (value as Provider).parse === "function";
+  URL.canParse((value as Provider).baseUrl) &&
+  ["submit", "acceptsContentType", "authenticate", "parse"].every((method) => typeof (value as Record<string, unknown>)[method] === "function");
+
+/** The longest delay a Node.js timer can wait; a longer one would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Defaults the `hookscribe` command shows in its help too. */
 export const DEFAULTS = { host: "127.0.0.1", port: 8787, storePath: ".hookscribe/store.json" } as const;
@@ -147,13 +149,13 @@ const receiverSchema = z.strictObject({
   requestTimeoutMs: z.number().int().positive().default(30_000),
 });
 
-const retrySchema = z
+const workerRetrySchema = z
   .strictObject({
     attempts: z.number().int().positive().default(5),
     minDelayMs: z.number().nonnegative().default(1000),
     maxDelayMs: z.number().nonnegative().default(60_000),
   })
-  .refine(delaysInOrder, DELAYS_IN_ORDER);
+  .refine(delaysInOrder, delaysOutOfOrderIssue);
 
 const transcriberOptionsSchema = z.strictObject({
   provider: z.custom<Provider>(isProvider, "must be a Provider object, e.g. genericProvider({ baseUrl, apiKey, webhookSecret })"),
@@ -162,15 +164,15 @@ const transcriberOptionsSchema = z.strictObject({
   fsync: z.boolean().default(false),
   retentionMs: z.number().int().positive().default(7 * 24 * 60 * 60 * 1000),
   concurrency: z.number().int().positive().default(4),
-  timeoutMs: z.number().int().nonnegative().default(60 * 60 * 1000),
-  retry: retrySchema.prefault({}),
+  timeoutMs: z.number().int().nonnegative().max(MAX_TIMER_MS).default(60 * 60 * 1000),
+  retry: workerRetrySchema.prefault({}),
   silenceAlertMs: z.number().int().positive().default(15 * 60 * 1000),
   logger: loggerSchema.default(() => silentLogger),
 });
 
 // Fails to compile when the interfaces above and the schema disagree on a field.
 true satisfies Same<z.input<typeof receiverSchema>, ReceiverOptions>;
-true satisfies Same<z.input<typeof retrySchema>, RetryOptions>;
+true satisfies Same<z.input<typeof workerRetrySchema>, RetryOptions>;
 true satisfies Same<z.input<typeof transcriberOptionsSchema>, TranscriberOptions>;
 
 /** `TranscriberOptions` with every default filled in. */

@@ -81,8 +81,11 @@ export class Runtime {
       logger.info({ receiverUrl: receiver.url, resumed, store: store.path }, "hookscribe started");
       return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer);
     } catch (error) {
-      await store.close();
-      await lock.release();
+      try {
+        await store.close();
+      } finally {
+        await lock.release();
+      }
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { JobStatus } from "./domain/job-status.js";
+import { MAX_TIMER_MS } from "./options.js";
 import { parseOptions } from "./validation/parse-options.js";
 import type { Same } from "./validation/type-equality.js";
 
@@ -40,7 +41,7 @@ const transcribeOptionsSchema = z.strictObject({
   language: z.string().min(1).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   signal: z.instanceof(AbortSignal).optional(),
-  timeoutMs: z.number().int().nonnegative().optional(),
+  timeoutMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
   onStatus: z.custom<TranscribeOptions["onStatus"]>((value) => typeof value === "function", "must be a function").optional(),
 });
 true satisfies Same<z.input<typeof transcribeOptionsSchema>, TranscribeOptions>;

@@ -6,7 +6,7 @@ import type { Transcript } from "./domain/transcript.js";
 import { ConfigurationError, UnknownJobError } from "./errors/index.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
 import { type JobRunContext, runExistingJob, runTranscription, storedOutcome } from "./job-runs.js";
-import { type JobSummary, summarise, toJobSummary } from "./job-summary.js";
+import { type JobSummary, type JobsFilter, summarise, toJobSummary } from "./job-summary.js";
 import { type ResolvedOptions, type TranscriberOptions, resolveTranscriberOptions } from "./options.js";
 import type { DeliveryInfo } from "./receiver/reply.js";
 import { Runtime } from "./runtime.js";
@@ -56,12 +56,13 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
   }
 
   /**
-   * Submits `audioUrl` and returns a handle that resolves with the transcript. A bad or misspelt
-   * option throws a `ConfigurationError` at once.
+   * Submits `audioUrl` and returns a handle that resolves with the transcript. A URL the provider
+   * cannot download, or a bad or misspelt option, throws a `ConfigurationError` at once.
    */
   transcribe(audioUrl: string, options: TranscribeOptions = {}): TranscriptionJob {
     checkTranscribeOptions(options);
-    return this.handle(async (control) => runTranscription(await this.context(), remoteAudio(audioUrl), options, control), options);
+    const audio = remoteAudio(audioUrl);
+    return this.handle((control) => runTranscription(this.context(), audio, options, control), options);
   }
 
   /**
@@ -71,22 +72,21 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
    */
   transcribeFile(path: string, options: TranscribeOptions = {}): TranscriptionJob {
     checkTranscribeOptions(options);
-    return this.handle(async (control) => {
-      const context = await this.context();
-      const { files, receiver } = context.runtime;
-      const audio = lentFileAudio(files, this.options.receiver.publicUrl ?? receiver.url, path);
-      return runTranscription(context, audio, options, control);
-    }, options);
+    const audio = lentFileAudio(path, async () => {
+      const { files, receiver } = await this.ensureStarted();
+      return { files, publicBaseUrl: this.options.receiver.publicUrl ?? receiver.url };
+    });
+    return this.handle((control) => runTranscription(this.context(), audio, options, control), options);
   }
 
   /** A handle for a job submitted earlier, also by an earlier process using the same store. */
   job(jobId: string, options: JobOptions = {}): TranscriptionJob {
     checkJobOptions(options);
-    return this.handle(async (control) => runExistingJob(await this.context(), jobId, options, control), { ...options, jobId, status: "queued" });
+    return this.handle((control) => runExistingJob(this.context(), jobId, options, control), { ...options, jobId, status: "queued" });
   }
 
   /** Jobs in the store, newest first, optionally with one status. */
-  async jobs(filter: { status?: JobStatus } = {}): Promise<JobSummary[]> {
+  async jobs(filter: JobsFilter = {}): Promise<JobSummary[]> {
     const { store } = await this.ensureStarted();
     return summarise(store.jobs(), filter);
   }
@@ -156,8 +156,8 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     );
   }
 
-  private async context(): Promise<JobRunContext> {
-    return { runtime: await this.ensureStarted(), options: this.options, waiters: this.waiters };
+  private context(): JobRunContext {
+    return { options: this.options, waiters: this.waiters, runtime: () => this.ensureStarted() };
   }
 
   private ensureStarted(): Promise<Runtime> {

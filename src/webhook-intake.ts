@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isStatusAdvance, isTerminal } from "./domain/job-status.js";
-import type { ProviderEvent } from "./domain/provider-event.js";
+import { type ProviderEvent, isFinalAnswer } from "./domain/provider-event.js";
 import { ProviderPayloadError } from "./errors/index.js";
 import type { Logger } from "./shared/logger.js";
 import type { Provider } from "./providers/provider.js";
@@ -25,9 +25,13 @@ interface IntakeDeps {
 /**
  * What applying an event to its job did: `stored` (the status moved forward), `duplicate` (a
  * repeated or stale status: nothing changed), `foreign` (the event is about another job than the
- * one its URL or status check belongs to: refused).
+ * one its URL or status check belongs to: refused). `pending` names the job's terminal delivery
+ * that is not processed yet, if there is one.
  */
-type AcceptOutcome = "stored" | "duplicate" | "foreign";
+interface Accepted {
+  outcome: "stored" | "duplicate" | "foreign";
+  pending?: string;
+}
 
 /**
  * Where a webhook is verified and made durable, in this order: the URL's per-job token, the
@@ -69,9 +73,9 @@ export class WebhookIntake {
       logger.info({ jobId: job.jobId }, "notification not about the job's status; acknowledged and ignored");
       return { status: 200, outcome: "ignored", message: "ok", jobId: job.jobId };
     }
-    let outcome: AcceptOutcome;
+    let outcome: Accepted["outcome"];
     try {
-      outcome = await this.accept(job, event);
+      ({ outcome } = await this.accept(job, event));
     } catch (error) {
       logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
       return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId };
@@ -93,18 +97,19 @@ export class WebhookIntake {
    * until the state it duplicates is durable); an advance is written to the journal, and a
    * terminal one is handed to the worker. Resolves once durable.
    */
-  async accept(job: JobRecord, event: ProviderEvent): Promise<AcceptOutcome> {
+  async accept(job: JobRecord, event: ProviderEvent): Promise<Accepted> {
     const { store, worker, waiters, logger } = this.deps;
     // The ref and token say which job this is; an event about another job must not rewrite it.
-    if (job.jobId !== undefined && job.jobId !== event.jobId) return "foreign";
+    if (job.jobId !== undefined && job.jobId !== event.jobId) return { outcome: "foreign" };
     if (!isStatusAdvance(job.status, event.status)) {
       logger.debug({ jobId: event.jobId, status: event.status, stored: job.status }, "duplicate or stale webhook");
-      if (isTerminal(event.status) && !job.processed) await this.supplyPendingResult(job, event);
+      const pending = job.processed ? undefined : await this.supplyPendingResult(job, event);
       await store.whenDurable(job.ref);
-      return "duplicate";
+      return { outcome: "duplicate", pending };
     }
     const now = Date.now();
     const updated: JobRecord = { ...job, jobId: event.jobId, status: event.status, updatedAt: now };
+    let pending: string | undefined;
     if (isTerminal(event.status)) {
       updated.finishedAt = now;
       if (event.error !== undefined) updated.error = event.error;
@@ -113,28 +118,33 @@ export class WebhookIntake {
       // The worker waits for durability itself; queuing now keeps a retried write from being forgotten.
       worker.enqueue(delivery.id);
       await durable;
+      pending = delivery.id;
     } else {
       await store.saveJob(updated);
     }
     logger.info({ jobId: event.jobId, status: event.status }, "webhook accepted");
     waiters.status(job.ref, event.status, event.jobId);
-    return "stored";
+    return { outcome: "stored", pending };
   }
 
   /**
-   * A terminal event for a job whose earlier terminal delivery is still unprocessed (its thin
-   * result fetch keeps failing, or it was dead-lettered): if this one carries what that one
-   * lacks, keep it as that delivery's result and let the worker process it now.
+   * The unprocessed terminal delivery of a job that got its terminal event again. When that
+   * delivery is thin and still without a usable result, and this event of the same status carries
+   * what it lacks, it is kept as that delivery's result and the worker takes it up now rather
+   * than after its backoff (or never, once dead-lettered).
    */
-  private async supplyPendingResult(job: JobRecord, event: ProviderEvent): Promise<void> {
-    if (event.result === undefined && event.status !== "error") return;
-    const { store, worker } = this.deps;
-    const pending = store
-      .deliveries()
-      .find((delivery) => delivery.ref === job.ref && delivery.event.status === "completed" && !delivery.event.result && !delivery.fetched);
-    if (!pending) return;
-    await store.saveDelivery({ ...pending, fetched: event });
-    worker.expedite(pending.id);
+  private async supplyPendingResult(job: JobRecord, event: ProviderEvent): Promise<string | undefined> {
+    const { store, worker, logger } = this.deps;
+    const pending = store.deliveries().find((delivery) => delivery.ref === job.ref);
+    if (!pending) return undefined;
+    const lacksResult = !isFinalAnswer(pending.event) && !(pending.fetched && isFinalAnswer(pending.fetched));
+    if (lacksResult && event.status === job.status && isFinalAnswer(event)) {
+      await store.saveDelivery({ ...pending, fetched: event });
+      worker.processNow(pending.id).catch((error: unknown) => {
+        logger.warn({ jobId: event.jobId, err: (error as Error).message }, "processing a supplied result failed; the worker retries it");
+      });
+    }
+    return pending.id;
   }
 }
 

@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import { backoffDelay } from "./shared/backoff.js";
-import { FetchResultError, TranscriptionError, UnknownDeadLetterError } from "./errors/index.js";
-import type { ProviderEvent } from "./domain/provider-event.js";
+import { AbortError, FetchResultError, TranscriptionError, UnknownDeadLetterError } from "./errors/index.js";
+import { type ProviderEvent, isFinalAnswer } from "./domain/provider-event.js";
 import type { Provider } from "./providers/provider.js";
 import type { JobStore } from "./store/job-store.js";
 import type { DeliveryRecord } from "./store/records.js";
@@ -41,6 +41,8 @@ export class Worker {
   private readonly scheduled = new Set<string>();
   /** Deliveries waiting out a backoff, with the attempt they will make next. */
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
+  /** The run under way (or queued) per delivery id. */
+  private readonly runs = new Map<string, Promise<void>>();
   /** Jobs announced but not yet marked processed: a retry after a failed final write must not announce twice. */
   private readonly announced = new Set<string>();
   private stopped = false;
@@ -57,19 +59,30 @@ export class Worker {
   }
 
   /**
-   * Processes a delivery now rather than after its backoff: its result arrived another way (the
-   * status check at a deadline), so the reason it was failing may be gone. A dead-lettered one is
-   * taken up again; one being processed right now is left to finish.
+   * Processes a delivery now, whatever its state: waiting out a backoff (the wait is cut short),
+   * dead-lettered (on success the dead letter goes, on failure it is updated) or not scheduled at
+   * all. Waits for a run of the same delivery that is under way, so one delivery is never
+   * processed twice at once. Rejects with the processing error; a delivery that was waiting for a
+   * retry then waits again.
    */
-  expedite(deliveryId: string): void {
+  async processNow(deliveryId: string): Promise<void> {
+    if (this.stopped) throw new AbortError(undefined, new Error("the client is closing"));
     const waiting = this.retryTimers.get(deliveryId);
     if (waiting) {
       clearTimeout(waiting.timer);
       this.retryTimers.delete(deliveryId);
-      this.schedule(deliveryId, waiting.attempt);
-      return;
     }
-    this.enqueue(deliveryId);
+    try {
+      await this.run(deliveryId);
+      if (!this.retryTimers.has(deliveryId)) this.scheduled.delete(deliveryId);
+    } catch (error) {
+      const { store } = this.deps;
+      const delivery = store.delivery(deliveryId);
+      const letter = store.deadLetters().find((candidate) => candidate.deliveryId === deliveryId);
+      if (waiting && delivery) this.retryLater(delivery, waiting.attempt - 1, error);
+      else if (letter) await store.saveDeadLetter({ ...letter, attempts: letter.attempts + 1, error: messageOf(error), failedAt: Date.now() });
+      throw error;
+    }
   }
 
   /** Queues every stored delivery that is not processed and not dead-lettered (after a restart). */
@@ -85,14 +98,8 @@ export class Worker {
     const { store } = this.deps;
     const letter = store.deadLetter(deadLetterId);
     if (!letter) throw new UnknownDeadLetterError(deadLetterId, "it was replayed already, or never existed");
-    const delivery = store.delivery(letter.deliveryId);
-    if (!delivery) throw new UnknownDeadLetterError(deadLetterId, "its stored event is gone (its job was pruned)");
-    try {
-      await this.queue.add(() => this.process(delivery));
-    } catch (error) {
-      await store.saveDeadLetter({ ...letter, attempts: letter.attempts + 1, error: messageOf(error), failedAt: Date.now() });
-      throw error;
-    }
+    if (!store.delivery(letter.deliveryId)) throw new UnknownDeadLetterError(deadLetterId, "its stored event is gone (its job was pruned)");
+    await this.processNow(letter.deliveryId);
   }
 
   /** Stops retries and waits for the running work; what is left is processed on the next start. */
@@ -104,9 +111,10 @@ export class Worker {
   }
 
   private schedule(deliveryId: string, attempt: number): void {
-    void this.queue.add(() => this.attempt(deliveryId, attempt));
+    void this.attempt(deliveryId, attempt);
   }
 
+  /** One run of the worker's own schedule: on failure a retry after a backoff, or a dead letter. */
   private async attempt(deliveryId: string, attempt: number): Promise<void> {
     const { store, logger, retry } = this.deps;
     const delivery = store.delivery(deliveryId);
@@ -115,7 +123,7 @@ export class Worker {
       return;
     }
     try {
-      await this.process(delivery);
+      await this.run(deliveryId);
       this.scheduled.delete(deliveryId);
     } catch (error) {
       if (this.stopped) {
@@ -128,17 +136,48 @@ export class Worker {
         await this.deadLetter(delivery, attempt, error);
         return;
       }
-      const delayMs = Math.round(backoffDelay(attempt, retry.minDelayMs, retry.maxDelayMs));
-      logger.warn({ jobId: delivery.jobId, attempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(deliveryId);
-        this.schedule(deliveryId, attempt + 1);
-      }, delayMs);
-      this.retryTimers.set(deliveryId, { timer, attempt: attempt + 1 });
+      this.retryLater(delivery, attempt, error);
     }
   }
 
+  /** Schedules attempt `failedAttempt + 1` after a backoff. */
+  private retryLater(delivery: DeliveryRecord, failedAttempt: number, error: unknown): void {
+    const { retry, logger } = this.deps;
+    const delayMs = Math.round(backoffDelay(failedAttempt, retry.minDelayMs, retry.maxDelayMs));
+    logger.warn({ jobId: delivery.jobId, attempt: failedAttempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(delivery.id);
+      this.schedule(delivery.id, failedAttempt + 1);
+    }, delayMs);
+    this.retryTimers.set(delivery.id, { timer, attempt: failedAttempt + 1 });
+  }
+
+  /**
+   * Processes the stored delivery in the pool, after any run of the same delivery under way: a
+   * second run then finds the job processed, or the delivery gone, and does nothing.
+   */
+  private run(deliveryId: string): Promise<void> {
+    const previous = this.runs.get(deliveryId) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(() =>
+        this.queue.add(async () => {
+          const delivery = this.deps.store.delivery(deliveryId);
+          if (delivery) await this.process(delivery);
+        }),
+      );
+    this.runs.set(deliveryId, next);
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.runs.get(deliveryId) === next) this.runs.delete(deliveryId);
+      });
+    return next;
+  }
+
   private async deadLetter(delivery: DeliveryRecord, attempts: number, error: unknown): Promise<void> {
+    // A run started meanwhile (the status check at a deadline) may have finished the job.
+    if (!this.deps.store.delivery(delivery.id)) return;
     await this.deps.store
       .saveDeadLetter({
         id: delivery.id,
@@ -186,9 +225,10 @@ export class Worker {
     await store.saveTranscript(delivery.ref, transcript);
     this.deps.files.revoke(delivery.ref);
     // Announce before marking processed: a crash in between repeats the announcement, never loses it.
+    // Waiters registered since an earlier attempt are resolved too; the event goes out once.
+    waiters.resolve(delivery.ref, transcript);
     if (!this.announced.has(delivery.ref)) {
       this.announced.add(delivery.ref);
-      waiters.resolve(delivery.ref, transcript);
       this.deps.announce(transcript);
     }
     await store.completeDelivery({ ...store.requireJob(delivery.ref), processed: true, updatedAt: Date.now() }, delivery.id);
@@ -224,9 +264,10 @@ export class Worker {
     }
     const fetched = await provider.fetchResult(delivery.jobId);
     if (fetched.jobId !== delivery.jobId) throw new FetchResultError(delivery.jobId, `Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
-    // Not awaited: the journal is written in order, so the job's completion entry, which is
-    // awaited, cannot become durable before this one.
-    store.saveDelivery({ ...delivery, fetched }).catch(() => undefined);
+    // Only a final answer is kept: a result endpoint that lags the webhook ("processing") must be
+    // asked again on the next attempt. Not awaited: the journal is written in order, so the job's
+    // completion entry, which is awaited, cannot become durable before this one.
+    if (isFinalAnswer(fetched)) store.saveDelivery({ ...delivery, fetched }).catch(() => undefined);
     return fetched;
   }
 }

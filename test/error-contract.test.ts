@@ -139,9 +139,10 @@ describe("client calls", () => {
     expect(h.dev.stats.submits).toBe(0);
   });
 
-  it("transcribe() of something that is not a URL: ConfigurationError", async () => {
+  it("transcribe() of something that is not an http(s) URL: ConfigurationError at once", async () => {
     h = await harness();
-    expectHookscribe(await rejection(h.client.transcribe("call.wav")), ConfigurationError, /audioUrl/);
+    expectHookscribe(thrown(() => h!.client.transcribe("call.wav")), ConfigurationError, /audioUrl/);
+    expectHookscribe(thrown(() => h!.client.transcribe("ftp://example.com/call.wav")), ConfigurationError, /http or https/);
   });
 
   it("transcribeFile() of a missing file: ConfigurationError", async () => {
@@ -154,6 +155,49 @@ describe("client calls", () => {
     expectHookscribe(await rejection(h.client.job("job_nope")), UnknownJobError, /job_nope/);
     expectHookscribe(await rejection(h.client.inspect("job_nope")), UnknownJobError, /job_nope/);
     expectHookscribe(await rejection(h.client.replay("dl_nope")), UnknownDeadLetterError, /dl_nope/);
+  });
+
+  it("transcribeFile() without a path, jobs() with a misspelt filter: ConfigurationError", async () => {
+    h = await harness();
+    expectHookscribe(await rejection(h.client.transcribeFile(undefined as never)), ConfigurationError, /path of a local audio file/);
+    expectHookscribe(await rejection(h.client.jobs({ statsu: "queued" } as never)), ConfigurationError, /statsu.*did you mean "status"/);
+  });
+
+  it("a timeout longer than a timer can wait: ConfigurationError instead of a deadline that fires at once", () => {
+    expectHookscribe(thrown(() => new Transcriber({ provider: provider(), timeoutMs: 2 ** 31 })), ConfigurationError, /timeoutMs/);
+  });
+
+  it("a custom provider without a usable baseUrl: ConfigurationError at construction", () => {
+    const custom = { ...provider(), baseUrl: "not a url" };
+    expectHookscribe(thrown(() => new Transcriber({ provider: custom })), ConfigurationError, /provider/);
+  });
+
+  it("toSrt() of something that is not a transcript: CaptionError", () => {
+    expectHookscribe(thrown(() => toSrt(undefined as never)), CaptionError, /text.*words/);
+    expectHookscribe(thrown(() => toSrt({ text: "a", words: "a" } as never)), CaptionError, /text.*words/);
+  });
+
+  it("a store path under a file: StoreError on start, not a raw file-system error", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "not-a-folder"), "");
+    const client = new Transcriber({ provider: provider(), receiver: { port: 0 }, storePath: join(dir, "not-a-folder", "store.json") });
+    expectHookscribe(await rejection(client.start()), StoreError, /not-a-folder/);
+    await client.close();
+  });
+
+  it("a start that fails (port in use) frees the store for the next one", async () => {
+    const dir = await tempDir();
+    const storePath = join(dir, "store.json");
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    servers.push(blocker);
+    const port = (blocker.address() as AddressInfo).port;
+    const first = new Transcriber({ provider: provider(), receiver: { port }, storePath });
+    expectHookscribe(await rejection(first.start()), ConfigurationError, /port in use/);
+    const second = new Transcriber({ provider: provider(), receiver: { port: 0 }, storePath });
+    await second.start();
+    expect(second.receiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await second.close();
   });
 
   it("a damaged store: StoreError on start, and the file is left as it was", async () => {

@@ -72,6 +72,8 @@ function newestChange(dir: string): number {
 /** Options types a user meets in the published declarations: the interface, its entry and its source. */
 const PUBLISHED = [
   { name: "TranscriberOptions", entry: "index.d.ts", source: "src/options.ts" },
+  { name: "TranscribeOptions", entry: "index.d.ts", source: "src/transcribe-options.ts" },
+  { name: "JobsFilter", entry: "index.d.ts", source: "src/job-summary.ts" },
   { name: "ReceiverOptions", entry: "index.d.ts", source: "src/options.ts" },
   { name: "RetryOptions", entry: "index.d.ts", source: "src/options.ts" },
   { name: "GenericProviderOptions", entry: "index.d.ts", source: "src/providers/generic.ts" },

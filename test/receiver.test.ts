@@ -219,7 +219,7 @@ describe("receiver: a valid delivery", () => {
   });
 });
 
-describe("receiver: bad requests get their own status and touch nothing ", () => {
+describe("receiver: bad requests get their own status and touch nothing", () => {
   const MAX = 1024;
   let h: Harness;
   let p: Pending;

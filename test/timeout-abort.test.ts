@@ -1,3 +1,4 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, rejection, until } from "./helpers.js";
@@ -114,6 +115,62 @@ describe("review regressions", () => {
     await until(async () => (await client.deadLetters()).length === 1);
     expect((await job).text).toBe(SAMPLE_TEXT);
     expect(fetches).toBe(2);
+  });
+
+  it("at the deadline, a result fetch that lagged the webhook (answered 'processing') does not strand the job", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const base = fastProvider(h.dev);
+    let fetches = 0;
+    const client = h.restart({
+      provider: {
+        ...base,
+        fetchResult: async (jobId, options) => {
+          const real = await base.fetchResult!(jobId, options);
+          return ++fetches === 1 ? { ...real, status: "processing", result: undefined } : real;
+        },
+      },
+      retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 5 },
+    });
+    const job = client.transcribe("https://audio.example/lagging-result.wav", { timeoutMs: 400 });
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    expect(await client.deadLetters()).toEqual([]);
+  });
+
+  it("at the deadline, a full result whose storing was dead-lettered is processed again and resolves", async () => {
+    h = await harness({ dev: { retryDelaysMs: [] }, client: { retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 5 } } });
+    await h.client.start();
+    const transcripts = `${h.storePath}.transcripts`;
+    await rm(transcripts, { recursive: true });
+    await writeFile(transcripts, "a file where the transcripts folder should be");
+    const job = h.client.transcribe("https://audio.example/unstorable.wav", { timeoutMs: 600 });
+    await until(async () => (await h.client.deadLetters()).length === 1);
+    await rm(transcripts);
+    await mkdir(transcripts);
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    expect(await h.client.deadLetters()).toEqual([]);
+  });
+
+  it("at the deadline, a result fetch still in flight does not keep the status check's answer from settling the job", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const base = fastProvider(h.dev);
+    let fetches = 0;
+    const client = h.restart({
+      provider: {
+        ...base,
+        fetchResult: async (jobId, options) => {
+          if (++fetches === 1) {
+            await new Promise((resolve) => setTimeout(resolve, 700));
+            throw new Error("result endpoint timed out");
+          }
+          return base.fetchResult!(jobId, options);
+        },
+      },
+      retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 },
+    });
+    const job = client.transcribe("https://audio.example/in-flight.wav", { timeoutMs: 300 });
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    await until(async () => (await client.inspect(job.jobId!)).processed);
+    expect(await client.deadLetters()).toEqual([]);
   });
 
   it("close() during a submit aborts it and rejects the handle with an AbortError", async () => {

@@ -56,6 +56,9 @@ const SENTENCE_END = /[.?!]["'”’)\]]*$/u;
  */
 export function buildCues(transcript: Pick<Transcript, "text" | "words">, options?: CaptionOptions): Cue[] {
   const opts = resolveCaptionOptions(options);
+  if (typeof transcript !== "object" || transcript === null || typeof transcript.text !== "string" || !Array.isArray(transcript.words)) {
+    throw new CaptionError("Captions are made from a transcript: an object with `text` (a string) and `words` (an array)");
+  }
   if (transcript.words.length === 0) {
     if (transcript.text.trim() === "") return [];
     throw new CaptionError(

@@ -5,7 +5,7 @@ import type { EmulatedJob, JobSubmission } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
 import type { Dialect, DialectApi, DialectRoute } from "./dialect.js";
-import { HttpError, parseJsonBody, readBody, sendJson } from "./http-io.js";
+import { HttpError, drainRequestBody, parseJsonBody, sendJson } from "./http-io.js";
 import type { JobRunner } from "./job-runner.js";
 import type { JobTable } from "./job-table.js";
 import { servePublicFile } from "./public-files.js";
@@ -74,11 +74,11 @@ export class DevApi<R> implements DialectApi<R> {
   }
 
   async readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
-    return parseJsonBody(await readBody(req), schema);
+    return parseJsonBody(await drainRequestBody(req), schema);
   }
 
   readBody(req: IncomingMessage): Promise<Buffer> {
-    return readBody(req);
+    return drainRequestBody(req);
   }
 
   sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {

@@ -168,7 +168,7 @@ const optionsSchema = z.strictObject({
 true satisfies Same<z.input<typeof faultsSchema>, DevProviderFaults>;
 true satisfies Same<z.input<typeof optionsSchema>, DevProviderOptions>;
 
-export type ResolvedDevProviderOptions = z.output<typeof optionsSchema>;
+type ResolvedDevProviderOptions = z.output<typeof optionsSchema>;
 export type ResolvedFaults = ResolvedDevProviderOptions["faults"];
 
 /** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */

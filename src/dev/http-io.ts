@@ -22,7 +22,7 @@ export class HttpError extends Error {
  * Reads the whole body. An oversized body is still drained (not destroyed) so the `413` answer
  * reaches the client instead of a reset connection.
  */
-export function readBody(req: IncomingMessage, maxBytes = MAX_REQUEST_BYTES): Promise<Buffer> {
+export function drainRequestBody(req: IncomingMessage, maxBytes = MAX_REQUEST_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -25,3 +25,8 @@ export const providerEventSchema = z.object({
   raw: z.unknown(),
 });
 true satisfies Same<z.input<typeof providerEventSchema>, ProviderEvent>;
+
+/** An answer that ends the job: a result, or a failure. A thin `completed` is not one yet. */
+export function isFinalAnswer(event: ProviderEvent): boolean {
+  return (event.status === "completed" && event.result !== undefined) || event.status === "error";
+}

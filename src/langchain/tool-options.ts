@@ -47,7 +47,7 @@ const toolOptionsSchema = z.strictObject({
 // Fails to compile when the interface above and the schema disagree on a field.
 true satisfies Same<z.input<typeof toolOptionsSchema>, TranscribeToolOptions>;
 
-export type ResolvedToolOptions = z.output<typeof toolOptionsSchema>;
+type ResolvedToolOptions = z.output<typeof toolOptionsSchema>;
 
 /** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
 export function resolveToolOptions(options: TranscribeToolOptions): ResolvedToolOptions {

@@ -42,7 +42,7 @@ const optionsSchema = z.strictObject({
 true satisfies Same<z.input<typeof optionsSchema>, McpServerOptions>;
 
 /** `McpServerOptions` with every default filled in. */
-export type ResolvedMcpServerOptions = z.output<typeof optionsSchema>;
+type ResolvedMcpServerOptions = z.output<typeof optionsSchema>;
 
 /** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
 export function resolveMcpServerOptions(options: McpServerOptions = {}): ResolvedMcpServerOptions {

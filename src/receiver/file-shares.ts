@@ -27,6 +27,7 @@ export class FileShares {
 
   /** Shares `path` for `owner` until `revoke(owner)`; returns the URL path to hand out. */
   async share(path: string, owner: string): Promise<string> {
+    if (typeof path !== "string" || path === "") throw new ConfigurationError(`transcribeFile needs the path of a local audio file; got ${String(path)}`);
     const absolute = resolve(path);
     let size: number;
     try {

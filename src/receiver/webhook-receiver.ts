@@ -24,11 +24,6 @@ interface DeliveryHandler {
   handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply>;
 }
 
-/**
- * The embedded `node:http` server. It does routing, limits and timeouts only; everything about
- * authenticity and storage belongs to the `DeliveryHandler`. It answers every bad request with
- * its own status and keeps serving.
- */
 interface ReceiverDeps {
   /** Verifies and stores a delivery that passed routing and limits. */
   handler: DeliveryHandler;
@@ -39,6 +34,11 @@ interface ReceiverDeps {
   logger: Logger;
 }
 
+/**
+ * The embedded `node:http` server. It does routing, limits and timeouts only; everything about
+ * authenticity and storage belongs to the `DeliveryHandler`. It answers every bad request with
+ * its own status and keeps serving.
+ */
 export class WebhookReceiver {
   private readonly server: Server;
   private inFlight = new Set<Promise<void>>();

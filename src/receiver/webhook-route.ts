@@ -32,13 +32,13 @@ export function webhookUrl(baseUrl: string, path: string, route: WebhookRoute): 
   return `${baseUrl.replace(/\/+$/, "")}${path}/${route.provider}/${route.ref}/${route.token}`;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+const PATH_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Parses a request path under `path`; `undefined` when it is not a webhook route. */
 export function parseWebhookPath(pathname: string, path: string): WebhookRoute | undefined {
   if (!pathname.startsWith(`${path}/`)) return undefined;
   const parts = pathname.slice(path.length + 1).split("/");
-  if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return undefined;
+  if (parts.length !== 3 || !parts.every((part) => PATH_SEGMENT.test(part))) return undefined;
   const [provider, ref, token] = parts as [string, string, string];
   return { provider, ref, token };
 }

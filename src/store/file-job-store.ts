@@ -2,6 +2,7 @@ import { mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Low } from "lowdb";
 import { StoreError } from "../errors/index.js";
+import { toStoreError } from "./to-store-error.js";
 import type { Transcript } from "../domain/transcript.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
@@ -69,12 +70,17 @@ export class FileJobStore implements JobStore {
 
   async open(): Promise<void> {
     if (this.opened) return;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    await this.db.read();
-    for (const job of Object.values(this.doc.jobs)) this.indexJob(job);
-    const entries = await this.journal.open(this.doc.journalSeq);
-    for (const entry of entries) this.applyChanges(entry.changes);
-    await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
+    let entries: Awaited<ReturnType<Journal["open"]>>;
+    try {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await this.db.read();
+      for (const job of Object.values(this.doc.jobs)) this.indexJob(job);
+      entries = await this.journal.open(this.doc.journalSeq);
+      for (const entry of entries) this.applyChanges(entry.changes);
+      await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw toStoreError(this.path, "Cannot open the store (is the folder writable, and not a file?)", error);
+    }
     this.opened = true;
     // Fold what the journal replayed now, so a long history does not replay on every start.
     if (entries.length > 0 || this.doc.journalSeq === 0) await this.compact();
@@ -162,7 +168,11 @@ export class FileJobStore implements JobStore {
   }
 
   async saveTranscript(ref: string, transcript: Transcript): Promise<void> {
-    await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
+    try {
+      await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
+    } catch (error) {
+      throw toStoreError(this.path, `Cannot write the transcript of job ref ${ref}`, error);
+    }
   }
 
   readTranscript(ref: string): Promise<Transcript | undefined> {

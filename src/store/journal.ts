@@ -49,7 +49,7 @@ interface DurabilityWaiter {
   reject: (error: Error) => void;
 }
 
-const SEGMENT = /^journal-(\d{10})\.ndjson$/;
+const SEGMENT_FILE = /^journal-(\d{10})\.ndjson$/;
 const RETRY_AFTER_FAILURE_MS = 250;
 
 /**
@@ -88,7 +88,7 @@ export class Journal {
     const { entries, segments } = await readJournal(this.dir, afterSeq);
     for (const name of segments) this.closedSegments.add(name);
     const last = segments.at(-1);
-    this.segmentNumber = last === undefined ? 0 : Number(SEGMENT.exec(last)![1]);
+    this.segmentNumber = last === undefined ? 0 : Number(SEGMENT_FILE.exec(last)![1]);
     this.lastSeq = entries.at(-1)?.seq ?? afterSeq;
     this.durableSeq = this.lastSeq;
     return entries;
@@ -230,7 +230,7 @@ export async function readJournal(dir: string, afterSeq: number): Promise<{ entr
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { entries: [], segments: [] };
     throw error;
   }
-  const segments = names.filter((name) => SEGMENT.test(name)).sort();
+  const segments = names.filter((name) => SEGMENT_FILE.test(name)).sort();
   const entries: JournalEntry[] = [];
   let lastSeq = afterSeq;
   for (const name of segments) {

@@ -39,7 +39,10 @@ export const deliveryRecordSchema = z.object({
   jobId: z.string(),
   event: providerEventSchema,
   receivedAt: z.number(),
-  /** Set once the worker fetched a thin event's result, so it is never fetched twice. */
+  /**
+   * A thin event's result once known (fetched by the worker, or brought by the status check at a
+   * deadline or by a duplicate webhook), so it is never fetched twice. Only final answers are kept.
+   */
   fetched: providerEventSchema.optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors/index.js";
+import { toStoreError } from "./to-store-error.js";
 
 /** Stores held by this process; a second client on one of them would interleave two journals. */
 const heldHere = new Set<string>();
@@ -21,7 +22,9 @@ export class StoreLock {
     if (heldHere.has(this.lockPath)) {
       throw new StoreError(this.storePath, "Another Transcriber in this process already uses this store; give each client its own storePath");
     }
-    await mkdir(dirname(this.lockPath), { recursive: true, mode: 0o700 });
+    await mkdir(dirname(this.lockPath), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw toStoreError(this.storePath, `Cannot create the store's folder ${dirname(this.lockPath)}`, error);
+    });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const handle = await open(this.lockPath, "wx", 0o600);

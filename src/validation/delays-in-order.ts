@@ -10,8 +10,8 @@ export function delaysInOrder(range: DelayRange): boolean {
   return range.minDelayMs <= range.maxDelayMs;
 }
 
-/** How a retry schema reports inverted delays: on `minDelayMs`, once its fields are valid on their own. */
-export const DELAYS_IN_ORDER = {
+/** How a retry schema reports inverted delays (as `.refine`'s second argument): on `minDelayMs`, once its fields are valid on their own. */
+export const delaysOutOfOrderIssue = {
   path: ["minDelayMs"],
   when: (payload: z.core.ParsePayload) => payload.issues.length === 0,
   error: (issue: z.core.$ZodRawIssue) => {
