@@ -2,7 +2,7 @@ import ky, { HTTPError, type KyInstance } from "ky";
 import { z } from "zod";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { backoffDelay } from "../shared/backoff.js";
-import { DELAYS_IN_ORDER, delaysInOrder } from "../validation/delays-in-order.js";
+import { delaysOutOfOrderIssue, delaysInOrder } from "../validation/delays-in-order.js";
 import type { Same } from "../validation/type-equality.js";
 
 /** Retries of one request to a provider's API (a submit, a result fetch), exponential with jitter. */
@@ -39,19 +39,19 @@ export interface ProviderRequestOptions {
   retry?: ProviderRetryOptions;
 }
 
-const retrySchema = z
+const requestRetrySchema = z
   .strictObject({
     limit: z.number().int().nonnegative().default(4),
     minDelayMs: z.number().nonnegative().default(500),
     maxDelayMs: z.number().nonnegative().default(10_000),
   })
-  .refine(delaysInOrder, DELAYS_IN_ORDER);
-true satisfies Same<z.input<typeof retrySchema>, ProviderRetryOptions>;
+  .refine(delaysInOrder, delaysOutOfOrderIssue);
+true satisfies Same<z.input<typeof requestRetrySchema>, ProviderRetryOptions>;
 
 /** The schema fields of `ProviderRequestOptions`, to spread into each provider's options schema. */
 export const providerRequestShape = {
   requestTimeoutMs: z.number().int().positive().default(30_000),
-  retry: retrySchema.prefault({}),
+  retry: requestRetrySchema.prefault({}),
 };
 true satisfies Same<z.input<z.ZodObject<typeof providerRequestShape>>, ProviderRequestOptions>;
 
