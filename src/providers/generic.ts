@@ -68,7 +68,7 @@ const optionsSchema = z.strictObject({
 true satisfies Same<z.input<typeof optionsSchema>, GenericProviderOptions>;
 
 /** `GenericProviderOptions` with every default filled in. */
-export type ResolvedGenericProviderOptions = z.output<typeof optionsSchema>;
+type ResolvedGenericProviderOptions = z.output<typeof optionsSchema>;
 
 /** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
 export function resolveGenericProviderOptions(options: GenericProviderOptions): ResolvedGenericProviderOptions {
