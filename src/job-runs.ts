@@ -75,8 +75,14 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
       if (scope.deadline.expired) throw new TranscriptionTimeoutError(undefined, scope.deadline.ms, "the submit had not been answered");
       throw error;
     }
-    control.setJobId(jobId);
     const job = store.requireJob(ref);
+    if (job.jobId !== undefined && job.jobId !== jobId) {
+      // A webhook for this URL came first, about another job: a submit retried after an answer
+      // that got lost started two. The one that called back is the one this handle follows.
+      clientOptions.logger.warn({ jobId: job.jobId, otherJobId: jobId }, "the provider answered a retried submit with a second job; following the one that called back");
+      jobId = job.jobId;
+    }
+    control.setJobId(jobId);
     // A webhook may already have moved the job further; never move it back.
     const status = isStatusAdvance(job.status, "queued") ? "queued" : job.status;
     await store.saveJob({ ...job, jobId, status, updatedAt: Date.now() });

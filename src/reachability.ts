@@ -1,10 +1,5 @@
 import { ConfigurationError } from "./errors/index.js";
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|\[::\])$/i;
-
-function isLoopback(url: string): boolean {
-  return LOOPBACK.test(new URL(url).hostname);
-}
+import { isLoopback } from "./shared/loopback.js";
 
 /** A provider on another machine cannot call back to a loopback receiver URL: say so before submitting. */
 export function assertReachable(providerBaseUrl: string, publicUrl: string): void {

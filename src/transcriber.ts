@@ -43,6 +43,9 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
   constructor(options: TranscriberOptions) {
     super();
     this.options = resolveTranscriberOptions(options);
+    const { provider, receiver } = this.options;
+    // A receiver URL the provider will not call back is a configuration error, found before any job.
+    if (receiver.publicUrl !== undefined) provider.checkWebhookUrl?.(receiver.publicUrl);
   }
 
   /** `http://host:port` of the receiver once it listens; `undefined` before `start()`. */

@@ -201,7 +201,7 @@ describe("hookscribe dev-provider", () => {
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     await until(() => stdout.includes("HOOKSCRIBE_WEBHOOK_SECRET="), 10_000);
     const env = Object.fromEntries([...stdout.matchAll(/export (\w+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]));
-    expect(Object.keys(env)).toEqual(["HOOKSCRIBE_BASE_URL", "HOOKSCRIBE_API_KEY", "HOOKSCRIBE_WEBHOOK_SECRET"]);
+    expect(Object.keys(env)).toEqual(["HOOKSCRIBE_PROVIDER", "HOOKSCRIBE_BASE_URL", "HOOKSCRIBE_API_KEY", "HOOKSCRIBE_WEBHOOK_SECRET"]);
     // The default engine returns the text published next to the audio: samples/hello.txt.
     const result = await run(["transcribe", `${env.HOOKSCRIBE_BASE_URL}/files/hello.wav`, "--port", "0", "--store", join(dir, "store.json")], env);
     expect(result.code).toBe(0);

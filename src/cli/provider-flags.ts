@@ -2,14 +2,15 @@ import { type Command, Option } from "commander";
 import { ConfigurationError } from "../errors/index.js";
 import { DEFAULTS } from "../options.js";
 import type { Logger } from "../shared/logger.js";
-import { genericProvider } from "../providers/generic.js";
 import type { Provider } from "../providers/provider.js";
+import { CLI_PROVIDERS, CLI_PROVIDER_NAMES, type CliProviderName } from "./cli-providers.js";
 import { Transcriber } from "../transcriber.js";
 
 /** Flags every command that talks to a provider shares. */
 export interface ProviderFlags {
-  provider: string;
+  provider: CliProviderName;
   baseUrl?: string;
+  region?: string;
   apiKey?: string;
   webhookSecret?: string;
   publicUrl?: string;
@@ -18,8 +19,6 @@ export interface ProviderFlags {
   store: string;
 }
 
-const PROVIDERS = ["generic"];
-
 export function addStoreFlag(command: Command): Command {
   return command.option("--store <path>", "the store file (its journal and transcripts sit beside it)", DEFAULTS.storePath);
 }
@@ -27,10 +26,13 @@ export function addStoreFlag(command: Command): Command {
 export function addProviderFlags(command: Command): Command {
   addStoreFlag(command);
   return command
-    .addOption(new Option("--provider <name>", "provider protocol").choices(PROVIDERS).default("generic"))
-    .addOption(new Option("--base-url <url>", "provider API base URL").env("HOOKSCRIBE_BASE_URL"))
-    .addOption(new Option("--api-key <key>", "provider API key").env("HOOKSCRIBE_API_KEY"))
-    .addOption(new Option("--webhook-secret <secret>", "secret the provider signs webhooks with").env("HOOKSCRIBE_WEBHOOK_SECRET"))
+    .addOption(new Option("--provider <name>", "who transcribes").choices(CLI_PROVIDER_NAMES).default("generic").env("HOOKSCRIBE_PROVIDER"))
+    .addOption(new Option("--base-url <url>", "provider API base URL (real providers: their own by default)").env("HOOKSCRIBE_BASE_URL"))
+    .addOption(new Option("--region <region>", "the provider's regional host, e.g. eu (AssemblyAI, Deepgram, Rev.ai, Speechmatics)"))
+    .addOption(
+      new Option("--api-key <key>", `provider API key; default: the provider's usual variable (${CLI_PROVIDER_NAMES.map((name) => CLI_PROVIDERS[name].keyEnv).join(", ")})`),
+    )
+    .addOption(new Option("--webhook-secret <secret>", "secret the generic provider signs webhooks with").env("HOOKSCRIBE_WEBHOOK_SECRET"))
     .option("--public-url <url>", "URL the provider reaches this machine's receiver at (reverse proxy or tunnel)")
     .option("--host <host>", "interface the receiver listens on", DEFAULTS.host)
     .option("--port <port>", "receiver port (0 = any free port)", parsePort, DEFAULTS.port);
@@ -50,22 +52,16 @@ export function parseMs(flag: string) {
   };
 }
 
-function providerFrom(flags: ProviderFlags): Provider {
-  const missing = [
-    flags.baseUrl ? undefined : "--base-url (or HOOKSCRIBE_BASE_URL)",
-    flags.apiKey ? undefined : "--api-key (or HOOKSCRIBE_API_KEY)",
-    flags.webhookSecret ? undefined : "--webhook-secret (or HOOKSCRIBE_WEBHOOK_SECRET)",
-  ].filter(Boolean);
-  if (missing.length > 0) {
-    throw new ConfigurationError(`missing ${missing.join(", ")}; \`hookscribe dev-provider\` prints working values for a local try`);
-  }
-  return genericProvider({ baseUrl: flags.baseUrl!, apiKey: flags.apiKey!, webhookSecret: flags.webhookSecret! });
+/** The provider the flags name, built from them. */
+export function providerFrom(flags: ProviderFlags): Provider {
+  const { keyEnv, create } = CLI_PROVIDERS[flags.provider];
+  return create({ apiKey: flags.apiKey ?? process.env[keyEnv], baseUrl: flags.baseUrl, region: flags.region, webhookSecret: flags.webhookSecret });
 }
 
 /** A client built from the shared flags. */
-export function clientFrom(flags: ProviderFlags, extra: { logger?: Logger; timeoutMs?: number; port?: number } = {}): Transcriber {
+export function clientFrom(flags: ProviderFlags, extra: { logger?: Logger; timeoutMs?: number; port?: number; provider?: Provider } = {}): Transcriber {
   return new Transcriber({
-    provider: providerFrom(flags),
+    provider: extra.provider ?? providerFrom(flags),
     receiver: { host: flags.host, port: extra.port ?? flags.port, publicUrl: flags.publicUrl },
     storePath: flags.store,
     logger: extra.logger,

@@ -4,7 +4,8 @@ import { type Command, Option } from "commander";
 import { ConfigurationError, TranscriptionTimeoutError } from "../errors/index.js";
 import { CommandError, EXIT } from "./exit-codes.js";
 import { Progress } from "./progress.js";
-import { type ProviderFlags, addProviderFlags, clientFrom, parseMs } from "./provider-flags.js";
+import { isLoopback } from "../shared/loopback.js";
+import { type ProviderFlags, addProviderFlags, clientFrom, parseMs, providerFrom } from "./provider-flags.js";
 import { onInterrupt } from "./signals.js";
 import { FORMATS, type Format, formatTranscript } from "./transcript-format.js";
 
@@ -43,7 +44,13 @@ A local file reaches a remote provider only through --public-url, like the webho
 async function transcribe(audio: string, flags: TranscribeFlags): Promise<void> {
   const isUrl = /^https?:\/\//i.test(audio);
   if (!isUrl && !existsSync(audio)) throw new ConfigurationError(`${audio} is neither an http(s) URL nor a file here`);
-  const client = clientFrom(flags, { timeoutMs: flags.timeout });
+  const provider = providerFrom(flags);
+  if (!isUrl && flags.publicUrl === undefined && !isLoopback(provider.baseUrl)) {
+    throw new ConfigurationError(
+      `${audio} is a local file: ${provider.name} downloads it from this machine's receiver, so it needs --public-url, the address that forwards to the receiver (a reverse proxy or a tunnel)`,
+    );
+  }
+  const client = clientFrom(flags, { timeoutMs: flags.timeout, provider });
   const progress = new Progress();
   const options = { language: flags.language, onStatus: progress.update.bind(progress) };
   const job = isUrl ? client.transcribe(audio, options) : client.transcribeFile(audio, options);

@@ -2,9 +2,9 @@
 export interface DevProviderStats {
   /** Every HTTP request the emulator received: API calls, `/files/` downloads, unknown paths. */
   requests: number;
-  /** `POST /v1/transcripts` requests, whatever the answer (401, simulated 503, idempotent repeat). */
+  /** Requests to the dialect's submit route, whatever the answer (401, simulated 503, idempotent repeat). */
   submits: number;
-  /** `GET /v1/transcripts/{job_id}` requests. */
+  /** Requests to the dialect's status and result routes (generic: `GET /v1/transcripts/{job_id}`). */
   statusFetches: number;
   /** Redeliveries started, through the API or `DevProvider.redeliver()`. */
   redeliveries: number;

@@ -120,7 +120,8 @@ export class WebhookSender {
         target,
         {
           method: message.method,
-          headers: { ...message.headers(), "content-length": String(body.length), "user-agent": "hookscribe-dev-provider" },
+          // A dialect may name its provider's own user agent.
+          headers: { "user-agent": "hookscribe-dev-provider", ...message.headers(), "content-length": String(body.length) },
           agent: secure ? this.httpsAgent : this.httpAgent,
           signal: this.config.signal,
         },

@@ -1,0 +1,214 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Word } from "../domain/transcript.js";
+import {
+  GLADIA_KEY_HEADER,
+  type GladiaCallback,
+  type GladiaErrorBody,
+  type GladiaStatus,
+  type GladiaSubmitBody,
+  type GladiaTranscriptionResult,
+  type GladiaUtterance,
+  submitRequestSchema,
+} from "../providers/gladia-wire.js";
+import { constantTimeEqual } from "../verification/constant-time.js";
+import { headerValue } from "../verification/verification.js";
+import type { DevJobStatus, EmulatedJob } from "./dev-job.js";
+import type { Dialect, DialectApi } from "./dialect.js";
+import { HttpError } from "./http-io.js";
+import type { JobResult } from "./transcript-engine.js";
+
+/** The `error.code` of a failed job's callback and the `error_code` of its result (Gladia's example value). */
+const FAILURE_CODE = 500;
+
+const GLADIA_STATUS: Record<DevJobStatus, GladiaStatus> = { queued: "queued", processing: "processing", completed: "done", error: "error" };
+
+/**
+ * Gladia's pre-recorded API (v2): `x-gladia-key`, `POST /v2/pre-recorded` answered `201 {id,
+ * result_url}`, `GET /v2/pre-recorded/{id}`, and one callback per job when `callback` is true: the
+ * full result on success, `error {code, message}` on failure, nothing for `processing`, nothing
+ * signed. Gladia documents no delivery rules; this sender counts any 2xx as delivered and retries
+ * anything else after 10 s, 1 min and 5 min.
+ */
+export function gladiaDialect(): Dialect<GladiaSubmitBody> {
+  return {
+    name: "gladia",
+    newJobId: () => randomUUID(),
+    hasApiKey(req, apiKey) {
+      const key = headerValue(req.headers, GLADIA_KEY_HEADER);
+      return key !== undefined && constantTimeEqual(key, apiKey);
+    },
+    unauthorized: { message: "gladia key not found" },
+    errorBody: (status, message) => ({ contentType: "application/json", body: errorBody(status, message) }),
+    routes: (api) => [
+      {
+        method: "POST",
+        pattern: /^\/v2\/pre-recorded$/,
+        counts: "submits",
+        async handle(req, res) {
+          const parsed = parseSubmit(await api.readBody(req));
+          if ("problems" in parsed) {
+            api.sendJson(res, 400, errorBody(400, "Bad Request", pathOf(req), parsed.problems));
+            return;
+          }
+          const { request } = parsed;
+          // Without `callback: true` nobody is called back (the SDK's polling): `webhook()` sends nothing.
+          const submission = {
+            audioUrl: request.audio_url,
+            webhook: { url: request.callback_config?.url ?? "", method: request.callback_config?.method ?? ("POST" as const), headers: {} },
+            language: forcedLanguage(request),
+            request,
+          };
+          // Gladia takes no idempotency key: every submit starts a job.
+          await api.submit(res, submission, undefined, (job) => ({
+            status: 201,
+            body: { id: job.jobId, result_url: new URL(`/v2/pre-recorded/${job.jobId}`, originOf(req)).href },
+          }));
+        },
+      },
+      {
+        method: "GET",
+        pattern: /^\/v2\/pre-recorded\/([^/]+)$/,
+        counts: "statusFetches",
+        async handle(req, res, [jobId = ""]) {
+          const job = knownJob(api, jobId);
+          if (job) api.sendJson(res, 200, jobBody(job));
+          else api.sendJson(res, 404, errorBody(404, "Not found", pathOf(req)));
+        },
+      },
+    ],
+    // Gladia's callback always carries the full result, so `thinPayloads` changes nothing here.
+    webhook(job, status) {
+      const { outcome, submission } = job;
+      if (status === "processing" || submission.request.callback !== true || !outcome) return undefined;
+      const body = Buffer.from(JSON.stringify(callbackBody(job, outcome)));
+      return { url: submission.webhook.url, method: submission.webhook.method, headers: () => ({ "content-type": "application/json" }), body };
+    },
+    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : "retry"),
+    retryDelaysMs: [10_000, 60_000, 300_000],
+  };
+}
+
+/** The submit body, or Gladia's list of what is wrong with it. */
+function parseSubmit(raw: Buffer): { request: GladiaSubmitBody } | { problems: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return { problems: ["body must be a JSON object"] };
+  }
+  const parsed = submitRequestSchema.safeParse(json);
+  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`) };
+  if (parsed.data.callback === true && !parsed.data.callback_config) return { problems: ["callback_config: required when callback is true"] };
+  return { request: parsed.data };
+}
+
+/** One language in `language_config` forces it; none or several mean detection. */
+function forcedLanguage(request: GladiaSubmitBody): string | undefined {
+  const languages = request.language_config?.languages;
+  return languages?.length === 1 ? languages[0] : undefined;
+}
+
+/** The job, or `undefined` where the shared lookup would answer a 404 that lacks Gladia's `path`. */
+function knownJob(api: DialectApi<GladiaSubmitBody>, jobId: string): EmulatedJob<GladiaSubmitBody> | undefined {
+  try {
+    return api.job(jobId);
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function errorBody(status: number, message: string, path?: string, validationErrors?: string[]): GladiaErrorBody {
+  return {
+    timestamp: new Date().toISOString(),
+    ...(path === undefined ? {} : { path }),
+    request_id: `G-${randomBytes(4).toString("hex")}`,
+    statusCode: status,
+    message,
+    ...(validationErrors === undefined ? {} : { validation_errors: validationErrors }),
+  };
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? "/", "http://gladia.invalid").pathname;
+}
+
+function originOf(req: IncomingMessage): string {
+  return `http://${headerValue(req.headers, "host") ?? "127.0.0.1"}`;
+}
+
+/** What `GET /v2/pre-recorded/{id}` answers for the job now. */
+function jobBody(job: EmulatedJob<GladiaSubmitBody>) {
+  const { outcome } = job;
+  return {
+    id: job.jobId,
+    request_id: `G-${job.jobId.slice(0, 8)}`,
+    version: 2,
+    status: GLADIA_STATUS[job.status],
+    created_at: new Date(job.createdAt).toISOString(),
+    completed_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
+    custom_metadata: job.submission.request.custom_metadata ?? null,
+    error_code: outcome?.status === "error" ? FAILURE_CODE : null,
+    kind: "pre-recorded",
+    file: null,
+    request_params: null,
+    result: outcome?.status === "completed" ? transcriptionResult(job, outcome.result) : null,
+  };
+}
+
+function callbackBody(job: EmulatedJob<GladiaSubmitBody>, outcome: NonNullable<EmulatedJob["outcome"]>): GladiaCallback {
+  const { custom_metadata } = job.submission.request;
+  const echoed = custom_metadata === undefined ? {} : { custom_metadata };
+  if (outcome.status === "error") {
+    return { id: job.jobId, event: "transcription.error", error: { code: FAILURE_CODE, message: outcome.error }, ...echoed };
+  }
+  return { id: job.jobId, event: "transcription.success", payload: transcriptionResult(job, outcome.result), ...echoed };
+}
+
+function transcriptionResult(job: EmulatedJob<GladiaSubmitBody>, result: JobResult): GladiaTranscriptionResult {
+  const duration = result.durationSec ?? result.words.at(-1)?.end ?? 0;
+  return {
+    metadata: {
+      audio_duration: duration,
+      number_of_distinct_channels: 1,
+      billing_time: duration,
+      transcription_time: ((job.finishedAt ?? Date.now()) - job.createdAt) / 1000,
+    },
+    transcription: {
+      full_transcript: result.text,
+      languages: result.language === undefined ? [] : [result.language],
+      utterances: utterancesOf(result.words, result.language),
+    },
+  };
+}
+
+/**
+ * One utterance per run of words by the same speaker. Speakers are numbered in the order they
+ * first speak, as Gladia numbers them; every word after an utterance's first carries the space
+ * that separates it, as in Gladia's own examples.
+ */
+function utterancesOf(words: Word[], language: string | undefined): GladiaUtterance[] {
+  const runs: Word[][] = [];
+  for (const word of words) {
+    const run = runs.at(-1);
+    if (run && run[0]!.speaker === word.speaker) run.push(word);
+    else runs.push([word]);
+  }
+  const speakerNumbers = new Map<string, number>();
+  return runs.map((run) => {
+    const label = run[0]!.speaker;
+    if (label !== undefined && !speakerNumbers.has(label)) speakerNumbers.set(label, speakerNumbers.size);
+    const confidences = run.map((word) => word.confidence ?? 1);
+    return {
+      start: run[0]!.start,
+      end: run.at(-1)!.end,
+      confidence: confidences.reduce((sum, value) => sum + value, 0) / confidences.length,
+      channel: 0,
+      ...(label === undefined ? {} : { speaker: speakerNumbers.get(label)! }),
+      ...(language === undefined ? {} : { language }),
+      text: run.map((word) => word.text).join(" "),
+      words: run.map((word, index) => ({ word: index === 0 ? word.text : ` ${word.text}`, start: word.start, end: word.end, confidence: word.confidence ?? 1 })),
+    };
+  });
+}
