@@ -32,6 +32,8 @@ type Resolutions = { jobId: string; resolvedAt: number }[];
 
 interface Contender {
   provider: "assemblyai" | "speechmatics" | "gladia";
+  /** The adapter's factory, as the table names it. */
+  factory: string;
   sdk: string;
   /** The SDK's own `transcribe()` of one URL; resolves with the provider's job id. */
   sdkTranscribe(dev: DevProvider, audioUrl: string): Promise<string>;
@@ -41,6 +43,7 @@ interface Contender {
 const CONTENDERS: Contender[] = [
   {
     provider: "assemblyai",
+    factory: "assemblyAIProvider",
     sdk: "assemblyai transcripts.transcribe() (polls every 3 s)",
     async sdkTranscribe(dev, audioUrl) {
       const client = new AssemblyAI({ apiKey: dev.apiKey, baseUrl: dev.url });
@@ -51,6 +54,7 @@ const CONTENDERS: Contender[] = [
   },
   {
     provider: "speechmatics",
+    factory: "speechmaticsProvider",
     sdk: "@speechmatics/batch-client transcribe() (polls every 3 s)",
     async sdkTranscribe(dev, audioUrl) {
       const client = new BatchClient({ apiKey: dev.apiKey, apiUrl: dev.url, appId: "hookscribe-bench" });
@@ -61,6 +65,7 @@ const CONTENDERS: Contender[] = [
   },
   {
     provider: "gladia",
+    factory: "gladiaProvider",
     sdk: "@gladiaio/sdk transcribe() (polls every 3 s)",
     async sdkTranscribe(dev, audioUrl) {
       const client = new GladiaClient({ apiKey: dev.apiKey, apiUrl: dev.url }).preRecorded();
@@ -74,7 +79,7 @@ const CONTENDERS: Contender[] = [
 export async function sdkPollingVsWebhook(): Promise<SdkRow[]> {
   const rows: SdkRow[] = [];
   for (const contender of CONTENDERS) {
-    rows.push(await measure(contender.provider, `hookscribe ${contender.provider}Provider (webhook)`, (dev) => hookscribeJobs(contender.adapter(dev))));
+    rows.push(await measure(contender.provider, `hookscribe ${contender.factory} (webhook)`, (dev) => hookscribeJobs(contender.adapter(dev))));
     rows.push(await measure(contender.provider, contender.sdk, (dev) => sdkJobs(dev, contender)));
   }
   return rows;
@@ -138,8 +143,8 @@ export function sdkTable(rows: SdkRow[]): string {
     ["provider", "variant", "requests/job", "delay p50 ms", "p99 ms", "mean ms"],
     rows.map((row) => [row.provider, row.variant, num(row.requestsPerJob, 2), num(row.delay.p50, 0), num(row.delay.p99, 0), num(row.delay.mean, 0)]),
     [
-      "Each SDK is pointed at the emulator through its base-URL option and used as its README shows. hookscribe's thin providers",
-      "(AssemblyAI, Speechmatics) fetch the result once after the webhook; Gladia's callback carries it.",
+      "Each SDK is pointed at the emulator through its base-URL option and used as its README shows. AssemblyAI's webhook is thin:",
+      "hookscribe fetches the result once after it; Speechmatics' notification and Gladia's callback carry the transcript.",
     ],
   );
 }

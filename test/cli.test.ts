@@ -93,6 +93,31 @@ describe("hookscribe transcribe", () => {
     expect(await readFile(out, "utf8")).toMatch(/^WEBVTT\n\n00:00:00\.000 --> /);
   });
 
+  it.each(["assemblyai", "deepgram", "revai", "speechmatics", "gladia"] as const)(
+    "--provider %s: the key from the provider's usual variable, against its dialect of the emulator",
+    async (name) => {
+      const d = await emulator({ dialect: name });
+      const keyEnv = { assemblyai: "ASSEMBLYAI_API_KEY", deepgram: "DEEPGRAM_API_KEY", revai: "REVAI_ACCESS_TOKEN", speechmatics: "SPEECHMATICS_API_KEY", gladia: "GLADIA_API_KEY" }[name];
+      const args = ["transcribe", `https://audio.example/${name}.wav`, "--provider", name, "--base-url", d.url, "--port", "0", "--store", join(dir, "store.json")];
+      const result = await run(args, { [keyEnv]: d.apiKey });
+      expect(result.stderr).not.toContain(d.apiKey);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${SAMPLE_TEXT}\n`);
+      expect(d.stats.submits).toBe(1);
+
+      const noKey = await run(args, { [keyEnv]: "" });
+      expect(noKey.code).toBe(2);
+      expect(noKey.stderr).toContain(`pass --api-key or set ${keyEnv}`);
+    },
+  );
+
+  it("refuses a local file for a remote provider without --public-url, saying why", async () => {
+    await writeFile(join(dir, "local.wav"), Buffer.alloc(10));
+    const result = await run(["transcribe", "local.wav", "--provider", "assemblyai", "--api-key", "k", "--port", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/local\.wav is a local file: assemblyai downloads it from this machine's receiver, so it needs --public-url/);
+  });
+
   it("lends a local file to the provider through the receiver", async () => {
     const d = await emulator({
       engine: async (audioUrl) => ({ text: `heard ${(await (await fetch(audioUrl)).arrayBuffer()).byteLength} bytes` }),
@@ -193,6 +218,24 @@ describe("store commands", () => {
 });
 
 describe("hookscribe dev-provider", () => {
+  it("--dialect prints the flags that point the command at that dialect", async () => {
+    const samples = fileURLToPath(new URL("../samples/", import.meta.url));
+    const child = spawn(process.execPath, [CLI, "dev-provider", "--dialect", "gladia", "--port", "0", "--delay", "20", "--public-dir", samples], { cwd: dir });
+    children.push(child);
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    await until(() => stdout.includes("GLADIA_API_KEY="), 10_000);
+    expect(stdout).toMatch(/gladia dialect\) listening on http:\/\/127\.0\.0\.1:\d+/);
+    const flags = /^ {2}(--provider gladia --base-url \S+ --api-key \S+)$/m.exec(stdout)?.[1];
+    expect(flags).toBeDefined();
+    const baseUrl = /--base-url (\S+)/.exec(flags!)![1]!;
+    const result = await run(["transcribe", `${baseUrl}/files/hello.wav`, ...flags!.split(" "), "--port", "0", "--store", join(dir, "store.json")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(await readFile(join(samples, "hello.txt"), "utf8"));
+    child.kill("SIGTERM");
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+  });
+
   it("prints working genericProvider settings and serves them until stopped", async () => {
     const samples = fileURLToPath(new URL("../samples/", import.meta.url));
     const child = spawn(process.execPath, [CLI, "dev-provider", "--port", "0", "--delay", "20", "--public-dir", samples], { cwd: dir });

@@ -35,7 +35,7 @@ async function pendingJob(h: Harness, audio = "https://audio.example/pending.wav
   job.catch(() => undefined);
   const jobId = await job.submitted;
   await until(() => job.status === "queued");
-  const url = h.dev.job(jobId)!.webhookUrl;
+  const url = h.dev.job(jobId)!.webhookUrl!;
   const [token, ref] = url.split("/").reverse() as [string, string];
   expect(url).toBe(`${h.client.receiverUrl}/webhooks/generic/${ref}/${token}`);
   return { job, jobId, url, ref, token, statuses };

@@ -90,6 +90,28 @@ describe("transcribe() end to end against the emulator", () => {
     expect(events).toHaveLength(1);
   });
 
+  it("follows the job that called back when a retried submit started a second one", async () => {
+    h = await harness({ dev: { faults: { webhookBeforeSubmitResponse: true } } });
+    const base = fastProvider(h.dev);
+    let first: string | undefined;
+    const client = h.restart({
+      provider: {
+        ...base,
+        // As if the first answer got lost and a retry without an idempotency key started job two.
+        async submit(request, context) {
+          first = (await base.submit(request, { ...context, idempotencyKey: "first" })).jobId;
+          return base.submit(request, { ...context, idempotencyKey: "second" });
+        },
+      },
+    });
+    const job = client.transcribe("https://audio.example/twice.wav");
+    const transcript = await job;
+    expect(h.dev.jobs()).toHaveLength(2);
+    expect(transcript.jobId).toBe(first);
+    expect(job.jobId).toBe(first);
+    expect(await client.inspect(first!)).toMatchObject({ status: "completed", processed: true });
+  });
+
   it("rejects with TranscriptionError carrying the job id when the provider reports a failure", async () => {
     h = await harness({ dev: { faults: { errorResult: true } } });
     const events = collect(h);
@@ -126,7 +148,7 @@ describe("transcribe() end to end against the emulator", () => {
   it("never writes secrets, webhook tokens or transcript text to the logs, and tags job entries with jobId", async () => {
     h = await harness();
     await h.client.transcribe("https://audio.example/log.wav");
-    const webhookUrl = h.dev.jobs()[0]!.webhookUrl;
+    const webhookUrl = h.dev.jobs()[0]!.webhookUrl!;
     const token = webhookUrl.split("/").pop()!;
     const text = JSON.stringify(h.logs);
     expect(h.logs.length).toBeGreaterThan(3);

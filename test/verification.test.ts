@@ -207,7 +207,7 @@ describe("verification end to end through the receiver", () => {
     job.catch(() => undefined);
     const jobId = await job.submitted;
     await until(() => job.status === "queued");
-    return { job, jobId, url: h.dev.job(jobId)!.webhookUrl };
+    return { job, jobId, url: h.dev.job(jobId)!.webhookUrl! };
   }
 
   const completedBody = (jobId: string) =>

@@ -5,7 +5,7 @@ import type { EmulatedJob, JobSubmission } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
 import type { Dialect, DialectApi, DialectRoute } from "./dialect.js";
-import { HttpError, drainRequestBody, parseJsonBody, sendJson } from "./http-io.js";
+import { HttpError, drainRequestBody, parseJsonBody, send, sendJson } from "./http-io.js";
 import type { JobRunner } from "./job-runner.js";
 import type { JobTable } from "./job-table.js";
 import { servePublicFile } from "./public-files.js";
@@ -85,6 +85,10 @@ export class DevApi<R> implements DialectApi<R> {
     sendJson(res, status, body, headers);
   }
 
+  send(res: ServerResponse, status: number, contentType: string, text: string): void {
+    send(res, status, contentType, text);
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? "/", "http://dev-provider.invalid");
     const { publicDir, dialect, apiKey } = this.config;
@@ -110,8 +114,6 @@ export class DevApi<R> implements DialectApi<R> {
     const failure = error instanceof HttpError ? error : new HttpError(500, "Internal error in the dev provider");
     if (!(error instanceof HttpError) && !this.config.signal.aborted) this.config.logger.error({ err: error }, "dev provider request failed");
     const { contentType, body } = this.config.dialect.errorBody(failure.status, failure.message);
-    const text = JSON.stringify(body);
-    res.writeHead(failure.status, { ...failure.headers, "content-type": contentType, "content-length": String(Buffer.byteLength(text)) });
-    res.end(text);
+    send(res, failure.status, contentType, JSON.stringify(failure.body ?? body), failure.headers);
   }
 }

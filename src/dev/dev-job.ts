@@ -4,8 +4,11 @@ import type { JobResult } from "./transcript-engine.js";
 /** What the emulator keeps of a submit, whatever the dialect; `request` is the dialect's own parsed body. */
 export interface JobSubmission<R> {
   audioUrl: string;
-  /** Where the job's webhooks go, and the headers the submit asked to be echoed with them. */
-  webhook: { url: string; method: "POST" | "PUT"; headers: Record<string, string> };
+  /**
+   * Where the job's webhooks go, and the headers the submit asked to be echoed with them;
+   * `undefined` for a job submitted without one (an SDK that polls), which gets no webhook.
+   */
+  webhook?: { url: string; method: "POST" | "PUT"; headers: Record<string, string> };
   /** The language the submit asked for, if any: an engine's result gets it when it names none. */
   language?: string;
   request: R;
@@ -34,7 +37,8 @@ export interface DevDelivery {
 export interface DevJob {
   jobId: string;
   audioUrl: string;
-  webhookUrl: string;
+  /** `undefined` for a job submitted without a webhook. */
+  webhookUrl?: string;
   status: DevJobStatus;
   /** When the submit created the job (ms since the epoch). */
   createdAt: number;
@@ -83,7 +87,7 @@ export function snapshotJob(job: EmulatedJob): DevJob {
   return {
     jobId: job.jobId,
     audioUrl: job.submission.audioUrl,
-    webhookUrl: job.submission.webhook.url,
+    webhookUrl: job.submission.webhook?.url,
     status: job.status,
     createdAt: job.createdAt,
     ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),

@@ -42,7 +42,7 @@ export function assemblyAIDialect(): Dialect<TranscriptRequest> {
           const submission = {
             audioUrl: request.audio_url,
             // No webhook_url: the caller polls, and webhook() sends nothing.
-            webhook: { url: request.webhook_url ?? "", method: "POST" as const, headers: echoedHeaders(request) },
+            webhook: request.webhook_url ? { url: request.webhook_url, method: "POST" as const, headers: echoedHeaders(request) } : undefined,
             language: request.language_code ?? undefined,
             request,
           };
@@ -59,9 +59,10 @@ export function assemblyAIDialect(): Dialect<TranscriptRequest> {
       },
     ],
     webhook(job, status) {
-      const { url, headers } = job.submission.webhook;
+      const target = job.submission.webhook;
       // AssemblyAI announces only a job's end, and only to a job submitted with a webhook_url.
-      if (status === "processing" || url === "") return undefined;
+      if (status === "processing" || !target) return undefined;
+      const { url, headers } = target;
       const notification: WebhookNotification = { transcript_id: job.jobId, status };
       const body = Buffer.from(JSON.stringify(notification));
       return { url, method: "POST", headers: () => ({ "content-type": "application/json", ...headers }), body };

@@ -76,11 +76,12 @@ export function deepgramDialect(apiKeyId: string): Dialect<ListenRequest> {
     ],
     webhook(job, status) {
       // Deepgram announces nothing but the outcome, and always sends it whole.
-      if (status === "processing" || job.outcome === undefined) return undefined;
+      const target = job.submission.webhook;
+      if (status === "processing" || job.outcome === undefined || !target) return undefined;
       const body = Buffer.from(JSON.stringify(job.outcome.status === "completed" ? listenResponse(job, job.outcome.result) : failureCallback(job, job.outcome.error)));
       return {
-        url: job.submission.webhook.url,
-        method: job.submission.webhook.method,
+        url: target.url,
+        method: target.method,
         headers: () => ({ "content-type": "application/json", [DG_TOKEN_HEADER]: apiKeyId }),
         body,
       };

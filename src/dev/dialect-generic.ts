@@ -58,10 +58,12 @@ export function genericDialect(webhookSecret: string): Dialect<SubmitRequestBody
       },
     ],
     webhook(job, status, thin) {
+      const target = job.submission.webhook;
+      if (!target) return undefined;
       const body = Buffer.from(JSON.stringify(webhookBody(job, status, thin)));
       const webhookId = `msg_${job.jobId}_${status}`;
       return {
-        url: job.submission.webhook.url,
+        url: target.url,
         method: "POST",
         // Both signatures on every attempt, with a fresh Standard Webhooks timestamp each time.
         headers: () => ({

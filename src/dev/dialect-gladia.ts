@@ -55,7 +55,10 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
           // Without `callback: true` nobody is called back (the SDK's polling): `webhook()` sends nothing.
           const submission = {
             audioUrl: request.audio_url,
-            webhook: { url: request.callback_config?.url ?? "", method: request.callback_config?.method ?? ("POST" as const), headers: {} },
+            webhook:
+              request.callback === true && request.callback_config
+                ? { url: request.callback_config.url, method: request.callback_config.method ?? ("POST" as const), headers: {} }
+                : undefined,
             language: forcedLanguage(request),
             request,
           };
@@ -80,7 +83,7 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
     // Gladia's callback always carries the full result, so `thinPayloads` changes nothing here.
     webhook(job, status) {
       const { outcome, submission } = job;
-      if (status === "processing" || submission.request.callback !== true || !outcome) return undefined;
+      if (status === "processing" || !submission.webhook || !outcome) return undefined;
       const body = Buffer.from(JSON.stringify(callbackBody(job, outcome)));
       return { url: submission.webhook.url, method: submission.webhook.method, headers: () => ({ "content-type": "application/json" }), body };
     },

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import {
   PROBLEM_JSON,
   type RevAIJob,
@@ -82,8 +82,8 @@ export function revAIDialect(): Dialect<SubmitRequestBody> {
             const notification = request.notification_config ?? (request.callback_url === undefined ? undefined : { url: request.callback_url });
             const submission = {
               audioUrl,
-              // No notification_config: the job is only polled, and `webhook()` sends nothing.
-              webhook: { url: notification?.url ?? "", method: "POST" as const, headers: notification?.auth_headers ?? {} },
+              // No notification_config: the job is only polled, and gets no webhook.
+              webhook: notification && { url: notification.url, method: "POST" as const, headers: notification.auth_headers ?? {} },
               language: request.language,
               request,
             };
@@ -109,7 +109,7 @@ export function revAIDialect(): Dialect<SubmitRequestBody> {
             const format = transcriptFormat(headerValue(req.headers, "accept"));
             const { outcome } = job;
             if (outcome?.status !== "completed") {
-              throw new RevAIProblemError({
+              throw problem({
                 allowed_values: ["transcribed"],
                 current_value: REVAI_STATUSES[job.status],
                 type: PROBLEM_TYPES.invalidJobState,
@@ -119,52 +119,32 @@ export function revAIDialect(): Dialect<SubmitRequestBody> {
               });
             }
             const transcript = transcriptBody(outcome.result);
-            if (format === "text") send(res, 200, "text/plain; charset=utf-8", transcriptText(transcript));
-            else send(res, 200, TRANSCRIPT_JSON, JSON.stringify(transcript));
+            if (format === "text") api.send(res, 200, "text/plain; charset=utf-8", transcriptText(transcript));
+            else api.send(res, 200, TRANSCRIPT_JSON, JSON.stringify(transcript));
           },
         },
       ];
-      return routes.map(answeringProblems);
+      return routes;
     },
     webhook(job, status) {
+      const target = job.submission.webhook;
       // Rev.ai announces only the end of a job, and only to a job that asked for it.
-      if (status === "processing" || job.submission.webhook.url === "") return undefined;
+      if (status === "processing" || !target) return undefined;
       const body = Buffer.from(JSON.stringify({ job: jobBody(job, REVAI_STATUSES[status]) }));
-      return {
-        url: job.submission.webhook.url,
-        method: "POST",
-        headers: () => ({ "content-type": "application/json", ...job.submission.webhook.headers }),
-        body,
-      };
+      return { url: target.url, method: "POST", headers: () => ({ "content-type": "application/json", ...target.headers }), body };
     },
     verdict: (statusCode) => (statusCode === 200 ? "delivered" : statusCode === 410 ? "final" : "retry"),
     retryDelaysMs: Array.from({ length: 48 }, () => THIRTY_MINUTES_MS),
   };
 }
 
-/** An error answer with a body of its own (parameters, job state), beyond `errorBody`'s title and status. */
-class RevAIProblemError extends Error {
-  constructor(readonly problem: RevAIProblem) {
-    super(problem.title);
-  }
+/** An error answer with a problem body of its own (parameters, job state), beyond `errorBody`'s title and status. */
+function problem(body: RevAIProblem): HttpError {
+  return new HttpError(body.status, body.title, {}, body);
 }
 
-function answeringProblems(route: DialectRoute): DialectRoute {
-  return {
-    ...route,
-    async handle(req, res, params) {
-      try {
-        await route.handle(req, res, params);
-      } catch (error) {
-        if (!(error instanceof RevAIProblemError)) throw error;
-        send(res, error.problem.status, PROBLEM_JSON, JSON.stringify(error.problem));
-      }
-    },
-  };
-}
-
-function invalidParameters(parameters: Record<string, string[]>): RevAIProblemError {
-  return new RevAIProblemError({
+function invalidParameters(parameters: Record<string, string[]>): HttpError {
+  return problem({
     parameters,
     type: PROBLEM_TYPES.invalidParameters,
     title: "Your request parameters didn't validate",
@@ -199,7 +179,7 @@ function existingJob(api: DialectApi<SubmitRequestBody>, jobId: string): Emulate
     return api.job(jobId);
   } catch (error) {
     if (!(error instanceof HttpError) || error.status !== 404) throw error;
-    throw new RevAIProblemError({ type: PROBLEM_TYPES.jobNotFound, title: "could not find job", status: 404 });
+    throw problem({ type: PROBLEM_TYPES.jobNotFound, title: "could not find job", status: 404 });
   }
 }
 
@@ -207,7 +187,7 @@ function existingJob(api: DialectApi<SubmitRequestBody>, jobId: string): Emulate
 function transcriptFormat(accept: string | undefined): "json" | "text" {
   if (accept === undefined || accept.includes(TRANSCRIPT_JSON) || accept.includes("*/*")) return "json";
   if (accept.includes("text/plain")) return "text";
-  throw new RevAIProblemError({
+  throw problem({
     type: PROBLEM_TYPES.unsupportedOutputFormat,
     title: "Unsupported transcript format",
     detail: `Accept ${TRANSCRIPT_JSON} or text/plain`,
@@ -280,9 +260,4 @@ function clock(seconds: number): string {
 
 function centiseconds(seconds: number): number {
   return Math.round(seconds * 100) / 100;
-}
-
-function send(res: ServerResponse, status: number, contentType: string, text: string): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": String(Buffer.byteLength(text)) });
-  res.end(text);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import {
   ERROR_NAMES,
@@ -112,15 +112,16 @@ export function speechmaticsDialect(): Dialect<JobConfig> {
           if (job.outcome?.status !== "completed") throw new HttpError(404, `Transcription not ready: the job is ${JOB_STATUSES[job.status]}`);
           const format = new URL(req.url ?? "", "http://dev-provider.invalid").searchParams.get("format") ?? "json-v2";
           if (format === "json-v2") return api.sendJson(res, 200, transcriptBody(job, job.outcome.result));
-          if (format === "txt") return sendText(res, job.outcome.result.text);
+          if (format === "txt") return api.send(res, 200, "text/plain; charset=utf-8", job.outcome.result.text);
           throw new HttpError(501, `Not Implemented: the emulator serves transcripts as json-v2 or txt, not ${format}`);
         },
       },
     ],
     webhook(job, status, thin) {
-      const { url, method, headers } = job.submission.webhook;
+      const notification = job.submission.webhook;
       // Speechmatics notifies only a job's end, and only a job submitted with a notification_config.
-      if (status === "processing" || url === "") return undefined;
+      if (status === "processing" || !notification) return undefined;
+      const { url, method, headers } = notification;
       const target = new URL(url);
       target.searchParams.append("id", job.jobId);
       target.searchParams.append("status", status === "completed" ? "success" : "error");
@@ -166,10 +167,10 @@ function submissionOf(config: JobConfig, audioUrl: string): JobSubmission<JobCon
   const { language } = config.transcription_config;
   return {
     audioUrl,
-    webhook: {
-      url: notification?.url ?? "",
-      method: notification?.method === "put" ? "PUT" : "POST",
-      headers: echoedHeaders(notification?.auth_headers ?? []),
+    webhook: notification && {
+      url: notification.url,
+      method: notification.method === "put" ? "PUT" : "POST",
+      headers: echoedHeaders(notification.auth_headers ?? []),
     },
     language: language === "auto" ? undefined : language,
     request: config,
@@ -315,9 +316,4 @@ function wholeSeconds(result: JobResult): number {
 
 function isoTime(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function sendText(res: ServerResponse, text: string): void {
-  res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
-  res.end(text);
 }

@@ -49,6 +49,8 @@ export interface DialectApi<R> {
   readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>>;
   readBody(req: IncomingMessage): Promise<Buffer>;
   sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void;
+  /** Sends a body that is not `application/json` (problem+json, plain text). */
+  send(res: ServerResponse, status: number, contentType: string, text: string): void;
 }
 
 /**

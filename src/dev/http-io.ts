@@ -5,16 +5,21 @@ import { describeIssues } from "../validation/describe-issues.js";
 /** Largest request body the emulator reads; a submit is a few hundred bytes. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-/** A failure the API answers with `status` and `{ error: message }`. */
+/**
+ * A failure the API answers with `status`, in the dialect's error format: the dialect's body for
+ * `message`, or `body` as given when the provider's error carries more (Rev.ai's `parameters`).
+ */
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
+  readonly body: unknown;
 
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+  constructor(status: number, message: string, headers: Record<string, string> = {}, body?: unknown) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.headers = headers;
+    this.body = body;
   }
 }
 
@@ -50,12 +55,12 @@ export function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S): z.ou
   return parsed.data;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(text)),
-  });
+/** Sends `text` whole, with its length and `contentType`. */
+export function send(res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, "content-type": contentType, "content-length": String(Buffer.byteLength(text)) });
   res.end(text);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, "application/json", JSON.stringify(body), headers);
 }

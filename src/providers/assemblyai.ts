@@ -191,6 +191,7 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
     headers: { authorization: config.apiKey },
     request: config,
     errorText: (body) => errorResponseSchema.safeParse(body).data?.error,
+    idempotentSubmits: false,
   });
 
   return {
@@ -206,12 +207,7 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
         webhook_auth_header_value: request.webhookSecret,
         language_code: request.language === undefined ? undefined : toLanguageCode(request.language),
       };
-      let answer: unknown;
-      try {
-        answer = await api.http.post("v2/transcript", { json: body, signal: context.signal }).json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const answer = await api.submit("v2/transcript", { json: body, signal: context.signal });
       const parsed = transcriptSchema.safeParse(answer);
       if (!parsed.success) {
         throw new SubmitError(`${NAME} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });
@@ -236,12 +232,7 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
     },
 
     async fetchResult(jobId, fetchOptions) {
-      let body: unknown;
-      try {
-        body = await api.http.get(`v2/transcript/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
-      } catch (error) {
-        throw await api.fetchFailure(error, jobId, fetchOptions?.signal);
-      }
+      const body = await api.fetch(`v2/transcript/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
       return toEvent(parsePayload(transcriptSchema, body, NAME, `transcript ${jobId}`));
     },
   };

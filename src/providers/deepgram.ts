@@ -214,6 +214,7 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
       const error = errorResponseSchema.safeParse(body).data;
       return typeof error === "string" ? error : (error?.err_msg ?? error?.message ?? error?.err_code ?? error?.category);
     },
+    idempotentSubmits: false,
   });
 
   return {
@@ -222,12 +223,7 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
 
     async submit(request, context) {
       const searchParams = listenQuery(request, config.params);
-      let body: unknown;
-      try {
-        body = await api.http.post("v1/listen", { searchParams, json: { url: request.audioUrl }, signal: context.signal }).json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const body = await api.submit("v1/listen", { searchParams, json: { url: request.audioUrl }, signal: context.signal });
       const parsed = acceptedResponseSchema.safeParse(body);
       if (!parsed.success) {
         throw new SubmitError(`${NAME} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });

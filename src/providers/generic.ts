@@ -85,6 +85,7 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     headers: { authorization: `Bearer ${config.apiKey}` },
     request: config,
     errorText: (body) => errorResponseSchema.safeParse(body).data?.error,
+    idempotentSubmits: true,
   });
 
   return {
@@ -92,24 +93,17 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     baseUrl: config.baseUrl,
 
     async submit(request, context) {
-      let body: unknown;
-      try {
-        body = await api.http
-          .post("v1/transcripts", {
-            json: {
-              audio_url: request.audioUrl,
-              webhook_url: request.webhookUrl,
-              language: request.language,
-              metadata: request.metadata,
-            },
-            // The same key on every retry lets the provider answer a retried POST with the first job.
-            headers: { "idempotency-key": context.idempotencyKey },
-            signal: context.signal,
-          })
-          .json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const body = await api.submit("v1/transcripts", {
+        json: {
+          audio_url: request.audioUrl,
+          webhook_url: request.webhookUrl,
+          language: request.language,
+          metadata: request.metadata,
+        },
+        // The same key on every retry lets the provider answer a retried POST with the first job.
+        headers: { "idempotency-key": context.idempotencyKey },
+        signal: context.signal,
+      });
       const parsed = submitResponseSchema.safeParse(body);
       if (!parsed.success) {
         throw new SubmitError(`${config.name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });
@@ -131,12 +125,7 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      let body: unknown;
-      try {
-        body = await api.http.get(`v1/transcripts/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
-      } catch (error) {
-        throw await api.fetchFailure(error, jobId, fetchOptions?.signal);
-      }
+      const body = await api.fetch(`v1/transcripts/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
       return toEvent(parsePayload(transcriptBodySchema, body, config.name, `result of job ${jobId}`));
     },
   };

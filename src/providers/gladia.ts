@@ -259,6 +259,7 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
       if (!error?.validation_errors?.length) return error?.message;
       return `${error.message} (${error.validation_errors.join("; ")})`;
     },
+    idempotentSubmits: false,
   });
 
   return {
@@ -276,13 +277,7 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
         ...(request.language === undefined ? {} : { language_config: { languages: [request.language] } }),
         ...(request.metadata === undefined ? {} : { custom_metadata: request.metadata }),
       };
-      let answer: unknown;
-      try {
-        // Gladia documents no idempotency key: a submit retried after a timeout or a 5xx may start a second job.
-        answer = await api.http.post("v2/pre-recorded", { json: body, signal: context.signal }).json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const answer = await api.submit("v2/pre-recorded", { json: body, signal: context.signal });
       const parsed = submitResponseSchema.safeParse(answer);
       if (!parsed.success) {
         throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });
@@ -302,12 +297,7 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      let body: unknown;
-      try {
-        body = await api.http.get(`v2/pre-recorded/${encodeURIComponent(jobId)}`, { signal: fetchOptions?.signal }).json();
-      } catch (error) {
-        throw await api.fetchFailure(error, jobId, fetchOptions?.signal);
-      }
+      const body = await api.fetch(`v2/pre-recorded/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
       return jobEvent(parsePayload(jobResponseSchema, body, name, `result of job ${jobId}`));
     },
   };

@@ -1,4 +1,4 @@
-import ky, { HTTPError, type KyInstance } from "ky";
+import ky, { HTTPError, type Options, type RetryOptions } from "ky";
 import { z } from "zod";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { backoffDelay } from "../shared/backoff.js";
@@ -60,13 +60,16 @@ type ResolvedRequestOptions = z.output<z.ZodObject<typeof providerRequestShape>>
 /** Reads the provider's own error text out of an error answer's JSON body; `undefined` when it has none. */
 export type ErrorTextReader = (body: unknown) => string | undefined;
 
-/** A provider's HTTP API: one ky instance with its auth headers, timeout and retry policy. */
+/** A provider's HTTP API: its auth headers, timeout and retry policy, and its errors mapped to hookscribe's. */
 export interface ProviderApi {
-  readonly http: KyInstance;
-  /** A failed submit as the error `submit()` rejects with: `SubmitError`, or `AbortError` when aborted. */
-  submitFailure(error: unknown, signal: AbortSignal | undefined): Promise<Error>;
-  /** A failed status or result request as `fetchResult()` rejects with: `FetchResultError`, or `AbortError`. */
-  fetchFailure(error: unknown, jobId: string, signal: AbortSignal | undefined): Promise<Error>;
+  /**
+   * POSTs a submit and reads its JSON answer; rejects with a `SubmitError` (or an `AbortError`).
+   * Retried per `retry`, except where the provider takes no idempotency key: then only when it
+   * certainly did not take the job (429, 503, connection refused), so a retry never bills twice.
+   */
+  submit(path: string, options: Options): Promise<unknown>;
+  /** GETs a job's status or result as JSON; rejects with a `FetchResultError` (or an `AbortError`). */
+  fetch(path: string, jobId: string, options: Options): Promise<unknown>;
 }
 
 export function createProviderApi(config: {
@@ -76,44 +79,67 @@ export function createProviderApi(config: {
   headers: Record<string, string>;
   request: ResolvedRequestOptions;
   errorText: ErrorTextReader;
+  /** The provider recognises a retried submit as the same job (an idempotency key). */
+  idempotentSubmits: boolean;
 }): ProviderApi {
-  const { retry, requestTimeoutMs } = config.request;
-  const http = ky.create({
-    prefixUrl: config.baseUrl.replace(/\/+$/, ""),
-    headers: config.headers,
-    timeout: requestTimeoutMs,
-    retry: {
-      limit: retry.limit,
-      methods: ["get", "post", "put", "delete"],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
-      delay: (attempt) => backoffDelay(attempt, retry.minDelayMs, retry.maxDelayMs),
-      retryOnTimeout: true,
-    },
-  });
+  const { request } = config;
+  const retry: RetryOptions = {
+    limit: request.retry.limit,
+    methods: ["get", "post", "put", "delete"],
+    statusCodes: [408, 429, 500, 502, 503, 504],
+    afterStatusCodes: [429, 503],
+    delay: (attempt) => backoffDelay(attempt, request.retry.minDelayMs, request.retry.maxDelayMs),
+    retryOnTimeout: true,
+  };
+  const http = ky.create({ prefixUrl: config.baseUrl.replace(/\/+$/, ""), headers: config.headers, timeout: request.requestTimeoutMs, retry });
+  const submitFailure = async (error: unknown, signal: AbortSignal | undefined): Promise<Error> => {
+    if (isAbort(error)) return new AbortError(undefined, signal?.reason);
+    const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+    if (status === undefined) return new SubmitError(`Could not reach ${config.provider} at ${config.baseUrl}: ${providerMessage}`, {});
+    return new SubmitError(`${config.provider} refused the submit with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
+      status,
+      providerMessage,
+    });
+  };
+  const fetchFailure = async (error: unknown, jobId: string, signal: AbortSignal | undefined): Promise<Error> => {
+    if (isAbort(error)) return new AbortError(jobId, signal?.reason);
+    const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+    return new FetchResultError(
+      jobId,
+      `Fetching job ${jobId} from ${config.provider} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
+      { status },
+    );
+  };
+  const submitRetry = config.idempotentSubmits ? {} : { retry: { ...retry, shouldRetry: certainlyNotTaken } };
   return {
-    http,
-    async submitFailure(error, signal) {
-      if (error instanceof SubmitError) return error;
-      if (isAbort(error)) return new AbortError(undefined, signal?.reason);
-      const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
-      if (status === undefined) return new SubmitError(`Could not reach ${config.provider} at ${config.baseUrl}: ${providerMessage}`, {});
-      return new SubmitError(`${config.provider} refused the submit with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
-        status,
-        providerMessage,
-      });
+    async submit(path, options) {
+      try {
+        return await http.post(path, { ...options, ...submitRetry }).json();
+      } catch (error) {
+        throw await submitFailure(error, options.signal ?? undefined);
+      }
     },
-    async fetchFailure(error, jobId, signal) {
-      if (error instanceof FetchResultError) return error;
-      if (isAbort(error)) return new AbortError(jobId, signal?.reason);
-      const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
-      return new FetchResultError(
-        jobId,
-        `Fetching job ${jobId} from ${config.provider} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
-        { status },
-      );
+    async fetch(path, jobId, options) {
+      try {
+        return await http.get(path, options).json();
+      } catch (error) {
+        throw await fetchFailure(error, jobId, options.signal ?? undefined);
+      }
     },
   };
+}
+
+const REFUSED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * For a submit the provider cannot recognise when retried: retry (as usual) only what shows the
+ * job was not taken: 429 and 503 (come back later), or a connection that was never made. A
+ * timeout, a reset or another 5xx may hide an accepted, billed job: not retried.
+ */
+function certainlyNotTaken({ error }: { error: Error }): boolean | undefined {
+  if (error instanceof HTTPError) return error.response.status === 429 || error.response.status === 503 ? undefined : false;
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && REFUSED.has(code) ? undefined : false;
 }
 
 function isAbort(error: unknown): boolean {

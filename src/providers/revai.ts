@@ -198,14 +198,11 @@ export function revAIProvider(options: RevAIProviderOptions): Provider {
     headers: { authorization: `Bearer ${config.apiKey}` },
     request: config,
     errorText: (body) => describeProblem(problemSchema.safeParse(body).data),
+    idempotentSubmits: false,
   });
 
-  async function getJson(path: string, jobId: string, signal: AbortSignal | undefined, accept?: string): Promise<unknown> {
-    try {
-      return await api.http.get(path, { signal, ...(accept ? { headers: { accept } } : {}) }).json();
-    } catch (error) {
-      throw await api.fetchFailure(error, jobId, signal);
-    }
+  function getJson(path: string, jobId: string, signal: AbortSignal | undefined, accept?: string): Promise<unknown> {
+    return api.fetch(path, jobId, { signal, ...(accept ? { headers: { accept } } : {}) });
   }
 
   return {
@@ -214,23 +211,16 @@ export function revAIProvider(options: RevAIProviderOptions): Provider {
 
     async submit(request, context) {
       const metadata = encodeMetadata(request.metadata);
-      let body: unknown;
-      try {
-        body = await api.http
-          .post("speechtotext/v1/jobs", {
-            json: {
-              ...config.params,
-              source_config: { url: request.audioUrl },
-              notification_config: { url: request.webhookUrl, auth_headers: { Authorization: `Bearer ${request.webhookSecret}` } },
-              language: request.language,
-              metadata,
-            },
-            signal: context.signal,
-          })
-          .json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const body = await api.submit("speechtotext/v1/jobs", {
+        json: {
+          ...config.params,
+          source_config: { url: request.audioUrl },
+          notification_config: { url: request.webhookUrl, auth_headers: { Authorization: `Bearer ${request.webhookSecret}` } },
+          language: request.language,
+          metadata,
+        },
+        signal: context.signal,
+      });
       const parsed = jobSchema.safeParse(body);
       if (!parsed.success) {
         throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });

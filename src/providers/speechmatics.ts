@@ -222,14 +222,11 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
       const answer = errorResponseSchema.safeParse(body).data;
       return answer && (answer.detail ? `${answer.error}: ${answer.detail}` : answer.error);
     },
+    idempotentSubmits: false,
   });
 
-  async function getJson(path: string, jobId: string, signal: AbortSignal | undefined): Promise<unknown> {
-    try {
-      return await api.http.get(path, { signal }).json();
-    } catch (error) {
-      throw await api.fetchFailure(error, jobId, signal);
-    }
+  function getJson(path: string, jobId: string, signal: AbortSignal | undefined): Promise<unknown> {
+    return api.fetch(path, jobId, { signal });
   }
 
   return {
@@ -256,12 +253,7 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
       if (tracking || request.metadata) jobConfig.tracking = { ...tracking, ...(request.metadata && { details: request.metadata }) };
       const form = new FormData();
       form.set("config", JSON.stringify(jobConfig));
-      let body: unknown;
-      try {
-        body = await api.http.post("v2/jobs", { body: form, signal: context.signal }).json();
-      } catch (error) {
-        throw await api.submitFailure(error, context.signal);
-      }
+      const body = await api.submit("v2/jobs", { body: form, signal: context.signal });
       const parsed = createJobResponseSchema.safeParse(body);
       if (!parsed.success) {
         throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });

@@ -152,7 +152,7 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
     h = await aaiHarness({ processingDelayMs: 400 });
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
-    const url = h.dev.job(jobId)!.webhookUrl;
+    const url = h.dev.job(jobId)!.webhookUrl!;
     const body = { transcript_id: jobId, status: "completed" };
     const wrongToken = url.replace(/[^/]+$/, "A".repeat(32));
 
@@ -174,7 +174,7 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
     const transcript = await h.client.transcribe("https://audio.example/ooo.wav", { onStatus: (s) => statuses.push(s) });
     // The stale "processing" the fault asks for is one AssemblyAI never sends.
     expect(statuses).toEqual(["queued", "completed"]);
-    const url = h.dev.job(transcript.jobId)!.webhookUrl;
+    const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const auth = { [WEBHOOK_SECRET_HEADER]: secrets[0]! };
 
     expect((await postWebhook(url, { transcript_id: transcript.jobId, status: "error" }, auth)).status).toBe(200);

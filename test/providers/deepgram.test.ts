@@ -113,7 +113,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     h = await deepgramHarness({ processingDelayMs: 500 });
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
-    const url = h.dev.job(jobId)!.webhookUrl;
+    const url = h.dev.job(jobId)!.webhookUrl!;
     const token = url.split("/").pop()!;
     const post = (target: string, body: unknown) =>
       fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.status);
@@ -225,7 +225,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     await h.client.close();
     const client = h.restart({ provider: adapter(h.dev) });
     await client.transcribe("https://audio.example/log.wav", { metadata: { account: "acct-secret-42" } });
-    const token = h.dev.job(jobId)!.webhookUrl.split("/").pop()!;
+    const token = h.dev.job(jobId)!.webhookUrl!.split("/").pop()!;
     const text = JSON.stringify(h.logs);
     expect(text).toContain("webhook failed verification");
     for (const secret of [h.dev.apiKey, h.dev.webhookSecret, token, "acct-secret-42", SAMPLE_TEXT, "quick brown"]) {

@@ -117,7 +117,7 @@ describe("gladiaProvider against the gladia dialect", () => {
     h = await gladiaHarness({ processingDelayMs: 1000 });
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
-    const { webhookUrl } = h.dev.job(jobId)!;
+    const webhookUrl = h.dev.job(jobId)!.webhookUrl!;
     const token = webhookUrl.split("/").pop()!;
     const forged = callbackFor(jobId, "forged words");
 
@@ -141,7 +141,7 @@ describe("gladiaProvider against the gladia dialect", () => {
     h = await gladiaHarness({ faults: { outOfOrder: true } });
     const events = collect(h.client);
     const transcript = await h.client.transcribe("https://audio.example/ooo.wav");
-    const { webhookUrl } = h.dev.job(transcript.jobId)!;
+    const webhookUrl = h.dev.job(transcript.jobId)!.webhookUrl!;
     expect(h.dev.stats.webhooksSent).toBe(1);
 
     const late = { id: transcript.jobId, event: "transcription.error", error: { code: 500, message: "late failure" } };

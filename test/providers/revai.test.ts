@@ -110,7 +110,7 @@ describe("revAIProvider against the revai dialect", () => {
     const secrets: string[] = [];
     h = await revHarness({}, (dev) => recordingSecrets(dev, secrets));
     const transcript = await h.client.transcribe("https://audio.example/stale.wav");
-    const url = h.dev.job(transcript.jobId)!.webhookUrl;
+    const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const stale = await postWebhook(url, { job: { id: transcript.jobId, status: "in_progress" } }, { authorization: `Bearer ${secrets[0]}` });
     expect(stale.status).toBe(200);
     expect((await h.client.job(transcript.jobId)).text).toBe(SAMPLE_TEXT);
@@ -132,7 +132,7 @@ describe("revAIProvider against the revai dialect", () => {
     h = await revHarness({ processingDelayMs: 300 }, (dev) => recordingSecrets(dev, secrets));
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
-    const url = h.dev.job(jobId)!.webhookUrl;
+    const url = h.dev.job(jobId)!.webhookUrl!;
     const forged = { job: { id: jobId, status: "failed", failure_detail: "forged" } };
 
     const wrongToken = url.replace(/\/[^/]+$/, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");

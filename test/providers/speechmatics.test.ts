@@ -126,7 +126,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
     h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(dev, secrets));
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
-    const url = h.dev.job(jobId)!.webhookUrl;
+    const url = h.dev.job(jobId)!.webhookUrl!;
     const query = `id=${jobId}&status=error`;
 
     const wrongToken = url.replace(/\/[^/]+$/, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
@@ -144,7 +144,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
     const secrets: string[] = [];
     h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(dev, secrets));
     const jobId = await h.client.transcribe("https://audio.example/query.wav").submitted;
-    const url = h.dev.job(jobId)!.webhookUrl;
+    const url = h.dev.job(jobId)!.webhookUrl!;
     const auth = { authorization: `Bearer ${secrets[0]}` };
     const missing = await notify(url, "", {}, auth);
     expect(missing.status).toBe(400);
@@ -164,7 +164,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
     // outOfOrder has no stale processing notification to send: Speechmatics never sends one.
     expect(h.dev.stats.webhooksSent).toBe(3);
 
-    const url = h.dev.job(transcript.jobId)!.webhookUrl;
+    const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const stale = await notify(url, `id=${transcript.jobId}&status=error`, {}, { authorization: `Bearer ${secrets[0]}` });
     expect(stale.status).toBe(200);
     await h.dev.redeliver(transcript.jobId);
