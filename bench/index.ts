@@ -50,7 +50,8 @@ const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0
 console.log(`hookscribe benchmarks ${names.join(", ")}: Node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}\n`);
 
 const resultsUrl = new URL("./results.json", import.meta.url);
-const results: Record<string, unknown> = JSON.parse(await readFile(resultsUrl, "utf8").catch(() => "{}"));
+// Each section carries when and where it was measured; nothing else is kept at the top.
+const { measuredAt: _measuredAt, machine: _machine, ...results }: Record<string, unknown> = JSON.parse(await readFile(resultsUrl, "utf8").catch(() => "{}"));
 for (const name of names) {
   for (const [section, figures] of Object.entries(await BENCHMARKS[name]())) results[section] = { measuredAt: new Date().toISOString(), machine, ...figures };
 }

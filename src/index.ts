@@ -28,7 +28,15 @@ export type { Logger } from "./shared/logger.js";
 export { genericProvider } from "./providers/generic.js";
 export { speechmaticsProvider, type SpeechmaticsProviderOptions, type SpeechmaticsParams, type SpeechmaticsTranscriptionConfig, type SpeechmaticsRegion } from "./providers/speechmatics.js";
 export { deepgramProvider, type DeepgramProviderOptions, type DeepgramParams, type DeepgramParamValue, type DeepgramRegion } from "./providers/deepgram.js";
-export { gladiaProvider, type GladiaProviderOptions, type GladiaParams } from "./providers/gladia.js";
+export {
+  gladiaProvider,
+  type GladiaProviderOptions,
+  type GladiaParams,
+  type GladiaDiarizationConfig,
+  type GladiaSubtitlesConfig,
+  type GladiaCustomVocabularyConfig,
+  type GladiaTranslationConfig,
+} from "./providers/gladia.js";
 export { assemblyAIProvider, type AssemblyAIProviderOptions, type AssemblyAIParams } from "./providers/assemblyai.js";
 export { revAIProvider, type RevAIProviderOptions, type RevAIParams, type RevAIRegion } from "./providers/revai.js";
 export type { GenericProviderOptions } from "./providers/generic.js";

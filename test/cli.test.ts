@@ -99,7 +99,8 @@ describe("hookscribe transcribe", () => {
       const d = await emulator({ dialect: name });
       const keyEnv = { assemblyai: "ASSEMBLYAI_API_KEY", deepgram: "DEEPGRAM_API_KEY", revai: "REVAI_ACCESS_TOKEN", speechmatics: "SPEECHMATICS_API_KEY", gladia: "GLADIA_API_KEY" }[name];
       const args = ["transcribe", `https://audio.example/${name}.wav`, "--provider", name, "--base-url", d.url, "--port", "0", "--store", join(dir, "store.json")];
-      const result = await run(args, { [keyEnv]: d.apiKey });
+      // Settings exported for the generic provider stay out of another provider's way.
+      const result = await run(args, { [keyEnv]: d.apiKey, HOOKSCRIBE_WEBHOOK_SECRET: "whsec_of_another_setup", HOOKSCRIBE_BASE_URL: "http://127.0.0.1:9" });
       expect(result.stderr).not.toContain(d.apiKey);
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`${SAMPLE_TEXT}\n`);

@@ -27,12 +27,12 @@ export function addProviderFlags(command: Command): Command {
   addStoreFlag(command);
   return command
     .addOption(new Option("--provider <name>", "who transcribes").choices(CLI_PROVIDER_NAMES).default("generic").env("HOOKSCRIBE_PROVIDER"))
-    .addOption(new Option("--base-url <url>", "provider API base URL (real providers: their own by default)").env("HOOKSCRIBE_BASE_URL"))
+    .addOption(new Option("--base-url <url>", "provider API base URL (or HOOKSCRIBE_BASE_URL; real providers: their own by default)"))
     .addOption(new Option("--region <region>", "the provider's regional host, e.g. eu (AssemblyAI, Deepgram, Rev.ai, Speechmatics)"))
     .addOption(
       new Option("--api-key <key>", `provider API key; default: the provider's usual variable (${CLI_PROVIDER_NAMES.map((name) => CLI_PROVIDERS[name].keyEnv).join(", ")})`),
     )
-    .addOption(new Option("--webhook-secret <secret>", "secret the generic provider signs webhooks with").env("HOOKSCRIBE_WEBHOOK_SECRET"))
+    .addOption(new Option("--webhook-secret <secret>", "secret the generic provider signs webhooks with (or HOOKSCRIBE_WEBHOOK_SECRET)"))
     .option("--public-url <url>", "URL the provider reaches this machine's receiver at (reverse proxy or tunnel)")
     .option("--host <host>", "interface the receiver listens on", DEFAULTS.host)
     .option("--port <port>", "receiver port (0 = any free port)", parsePort, DEFAULTS.port);
@@ -55,7 +55,16 @@ export function parseMs(flag: string) {
 /** The provider the flags name, built from them. */
 export function providerFrom(flags: ProviderFlags): Provider {
   const { keyEnv, create } = CLI_PROVIDERS[flags.provider];
-  return create({ apiKey: flags.apiKey ?? process.env[keyEnv], baseUrl: flags.baseUrl, region: flags.region, webhookSecret: flags.webhookSecret });
+  const { env } = process;
+  // The HOOKSCRIBE_* variables describe the provider HOOKSCRIBE_PROVIDER names (generic by
+  // default): a --provider that picks another one must not be sent to that one's base URL.
+  const describedByEnv = flags.provider === (env.HOOKSCRIBE_PROVIDER || "generic");
+  return create({
+    apiKey: flags.apiKey ?? env[keyEnv],
+    baseUrl: flags.baseUrl ?? (describedByEnv ? env.HOOKSCRIBE_BASE_URL || undefined : undefined),
+    region: flags.region,
+    webhookSecret: flags.webhookSecret ?? (describedByEnv && flags.provider === "generic" ? env.HOOKSCRIBE_WEBHOOK_SECRET || undefined : undefined),
+  });
 }
 
 /** A client built from the shared flags. */

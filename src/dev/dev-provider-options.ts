@@ -22,7 +22,8 @@ export interface DevProviderFaults {
   duplicateDeliveries?: number;
   /**
    * Send the terminal webhook first, then a stale `processing` one (sent even when
-   * `sendProcessingWebhook` is false).
+   * `sendProcessingWebhook` is false). The generic dialect only: the real providers send one
+   * terminal message per job.
    * @default false
    */
   outOfOrder?: boolean;
@@ -70,7 +71,8 @@ export interface DevProviderOptions {
    */
   apiKey?: string;
   /**
-   * Secret that signs the webhooks of the `generic` dialect (the real providers sign nothing).
+   * Secret that signs the webhooks of the `generic` dialect (the real providers sign nothing); the
+   * `deepgram` dialect sends it as its `dg-token` header, standing in for the API key's id.
    * @default a random `whsec_` followed by the base64 of 24 random bytes
    */
   webhookSecret?: string;

@@ -53,6 +53,11 @@ export interface DevProvider {
 export async function startDevProvider(options: DevProviderOptions = {}): Promise<DevProvider> {
   const config = resolveDevProviderOptions(options);
   if (config.publicDir) await requireDirectory(config.publicDir);
+  if (config.faults.outOfOrder && config.dialect !== "generic") {
+    throw new ConfigurationError(
+      `startDevProvider: faults.outOfOrder is for the generic dialect; ${config.dialect} sends one terminal message per job, so there is no stale one to send late (post one to the webhook URL yourself)`,
+    );
+  }
 
   const dialect = dialectNamed(config.dialect, config.webhookSecret);
   const closing = new AbortController();

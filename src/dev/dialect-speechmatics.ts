@@ -107,6 +107,7 @@ export function speechmaticsDialect(): Dialect<JobConfig> {
       {
         method: "GET",
         pattern: /^\/v2\/jobs\/([^/]+)\/transcript$/,
+        counts: "statusFetches",
         async handle(req, res, [jobId = ""]) {
           const job = api.job(jobId);
           if (job.outcome?.status !== "completed") throw new HttpError(404, `Transcription not ready: the job is ${JOB_STATUSES[job.status]}`);

@@ -56,7 +56,7 @@ export interface DialectApi<R> {
 /**
  * One provider's wire format, as the emulator speaks it: its API (paths, auth, validation and
  * error bodies), its webhooks (payloads, echoed auth) and its sender's delivery rules. One file
- * per dialect under `dialects/`.
+ * per dialect: `dialect-<name>.ts`.
  */
 export interface Dialect<R> {
   readonly name: DialectName;

@@ -18,7 +18,7 @@ export const transcriptRequestSchema = z.looseObject({
 });
 export type TranscriptRequestBody = z.input<typeof transcriptRequestSchema>;
 
-export const transcriptStatusSchema = z.enum(["queued", "processing", "completed", "error"]);
+const transcriptStatusSchema = z.enum(["queued", "processing", "completed", "error"]);
 
 /** One word of a transcript. `start` and `end` in milliseconds; `speaker` is `"A"`, `"B"`, … with speaker labels on. */
 export const transcriptWordSchema = z.looseObject({

@@ -14,7 +14,7 @@ import {
   transcriptWordSchema,
   webhookNotificationSchema,
 } from "./assemblyai-wire.js";
-import { isJsonContentType, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
 
@@ -215,7 +215,7 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
       return { jobId: parsed.data.id };
     },
 
-    acceptsContentType: isJsonContentType,
+    acceptsContentType: isJsonOrUntyped,
 
     authenticate({ headers }, context) {
       const secret = headerValue(headers, WEBHOOK_SECRET_HEADER);
@@ -245,7 +245,9 @@ function toLanguageCode(language: string): string {
 
 /** A transcript as hookscribe's event: words from milliseconds to seconds, the failure message of an error. */
 function toEvent(transcript: TranscriptBody): ProviderEvent {
-  const event: ProviderEvent = { jobId: transcript.id, status: transcript.status, raw: transcript };
+  // The webhook URL carries the job's token: it has done its work and is not kept.
+  const { webhook_url: _webhookUrl, ...raw } = transcript;
+  const event: ProviderEvent = { jobId: transcript.id, status: transcript.status, raw };
   if (transcript.status === "completed") {
     event.result = {
       // AssemblyAI's schema allows a null text: audio without speech has none.

@@ -76,16 +76,18 @@ export type ListenResponse = z.infer<typeof listenResponseSchema>;
 
 /**
  * A failed request's callback. Deepgram documents that a callback request gets an answer even when
- * it fails, but not its shape: hookscribe expects the legacy error body plus the response's
- * `metadata`, so the failure is correlated (`metadata.request_id`) and authenticated
- * (`metadata.extra`) like a result.
+ * it fails, but not its shape: hookscribe takes the legacy error body, correlated on its
+ * `request_id` or on `metadata.request_id` when it carries the response's `metadata` (which the
+ * emulator sends, with the echoed secret).
  */
-export const failureCallbackSchema = z.looseObject({
-  metadata: metadataSchema,
-  err_code: z.string().optional(),
-  err_msg: z.string(),
-  request_id: z.string().optional(),
-});
+export const failureCallbackSchema = z
+  .looseObject({
+    metadata: metadataSchema.optional(),
+    err_code: z.string().optional(),
+    err_msg: z.string(),
+    request_id: z.string().optional(),
+  })
+  .refine((body) => (body.metadata?.request_id ?? body.request_id) !== undefined, { message: "needs request_id or metadata.request_id", path: ["request_id"] });
 export type FailureCallback = z.infer<typeof failureCallbackSchema>;
 
 /** Any callback body is a JSON object; one with `results` is a result, one without a failure. */

@@ -22,7 +22,7 @@ import {
   failureCallbackSchema,
   listenResponseSchema,
 } from "./deepgram-wire.js";
-import { isJsonContentType, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider, SubmitRequest } from "./provider.js";
 
@@ -232,7 +232,7 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
     },
 
     // Deepgram does not document the callback's content type: JSON, or none at all, is accepted.
-    acceptsContentType: (contentType) => contentType === undefined || isJsonContentType(contentType),
+    acceptsContentType: isJsonOrUntyped,
 
     authenticate({ headers, rawBody }, context) {
       if (config.apiKeyId !== undefined) {
@@ -241,7 +241,11 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
           return { ok: false, reason: `${DG_TOKEN_HEADER} header missing or not the configured apiKeyId` };
         }
       }
-      const secret = callbackSecretSchema.safeParse(jsonOrUndefined(rawBody)).data?.metadata.extra[CALLBACK_SECRET_KEY];
+      const body = jsonOrUndefined(rawBody);
+      const secret = callbackSecretSchema.safeParse(body).data?.metadata.extra[CALLBACK_SECRET_KEY];
+      // A failure may come without the response's metadata, so without the echoed secret: the
+      // job's URL token, already checked, is then its proof. A result always echoes the secret.
+      if (secret === undefined && isFailureBody(body)) return { ok: true };
       if (secret === undefined) return { ok: false, reason: `no metadata.extra.${CALLBACK_SECRET_KEY} in the callback body` };
       if (!context.isJobSecret(secret)) return { ok: false, reason: `metadata.extra.${CALLBACK_SECRET_KEY} is not this job's secret` };
       return { ok: true };
@@ -337,12 +341,17 @@ function resultEvent(body: ListenResponse): ProviderEvent {
 }
 
 function failureEvent(body: FailureCallback): ProviderEvent {
-  return { jobId: body.metadata.request_id, status: "error", error: body.err_msg, raw: withoutSecret(body) };
+  return { jobId: (body.metadata?.request_id ?? body.request_id)!, status: "error", error: body.err_msg, raw: withoutSecret(body) };
+}
+
+/** A callback body without `results`, about a failure. */
+function isFailureBody(body: unknown): boolean {
+  return typeof body === "object" && body !== null && !("results" in body) && "err_msg" in body;
 }
 
 /** The body as `raw` is kept: without the per-job secret, which has done its work once the callback is authenticated. */
 function withoutSecret<B extends ListenResponse | FailureCallback>(body: B): B {
-  const { extra } = body.metadata;
+  const extra = body.metadata?.extra;
   if (extra?.[CALLBACK_SECRET_KEY] === undefined) return body;
   const { [CALLBACK_SECRET_KEY]: _secret, ...echoed } = extra;
   return { ...body, metadata: { ...body.metadata, extra: echoed } };

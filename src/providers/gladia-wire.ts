@@ -67,7 +67,7 @@ const utteranceSchema = z.looseObject({
 });
 
 /** A finished job's result: the callback's `payload`, and `result` of a `done` job. */
-export const transcriptionResultSchema = z.looseObject({
+const transcriptionResultSchema = z.looseObject({
   metadata: z.looseObject({ audio_duration: z.number().nonnegative() }),
   transcription: z.looseObject({
     full_transcript: z.string(),
@@ -77,13 +77,12 @@ export const transcriptionResultSchema = z.looseObject({
 });
 export type GladiaTranscriptionResult = z.infer<typeof transcriptionResultSchema>;
 export type GladiaUtterance = z.infer<typeof utteranceSchema>;
-export type GladiaWord = z.infer<typeof wordSchema>;
 
 /** Echoed back in the callback and the result; `null` in a result when the submit had none. */
 const customMetadataSchema = z.record(z.string(), z.unknown()).nullable().optional();
 
 /** The job states `GET /v2/pre-recorded/{id}` reports. */
-export const GLADIA_STATUSES = ["queued", "processing", "done", "error"] as const;
+const GLADIA_STATUSES = ["queued", "processing", "done", "error"] as const;
 export type GladiaStatus = (typeof GLADIA_STATUSES)[number];
 
 const jobFields = {

@@ -17,7 +17,7 @@ import {
   jobResponseSchema,
   submitResponseSchema,
 } from "./gladia-wire.js";
-import { isJsonContentType, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
 
@@ -286,7 +286,7 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
     },
 
     // Gladia documents JSON callbacks but not their headers: a callback without a Content-Type is still read.
-    acceptsContentType: (contentType) => contentType === undefined || isJsonContentType(contentType),
+    acceptsContentType: isJsonOrUntyped,
 
     // Gladia's callbacks carry no signature, header or secret of their own: the per-job token in the
     // callback URL, checked before this runs, is the only proof they come from the job's submit.
@@ -310,7 +310,8 @@ function callbackEvent(callback: GladiaCallback): ProviderEvent {
   return { jobId: callback.id, status: "error", error: `${callback.error.message} (Gladia error code ${callback.error.code})`, raw: callback };
 }
 
-function jobEvent(job: GladiaJobResponse): ProviderEvent {
+function jobEvent(answer: GladiaJobResponse): ProviderEvent {
+  const job = withoutCallback(answer);
   switch (job.status) {
     case "done":
       return { jobId: job.id, status: "completed", result: toResult(job.result), raw: job };
@@ -325,6 +326,13 @@ function jobEvent(job: GladiaJobResponse): ProviderEvent {
     default:
       return { jobId: job.id, status: job.status, raw: job };
   }
+}
+
+/** The job as `raw` keeps it: without the callback URL, which carries the job's token. */
+function withoutCallback(job: GladiaJobResponse): GladiaJobResponse {
+  if (!job.request_params) return job;
+  const { callback_config: _config, callback_url: _url, ...params } = job.request_params as Record<string, unknown>;
+  return { ...job, request_params: params } as GladiaJobResponse;
 }
 
 /** `result` → `Transcript` fields. Times are already in seconds. */

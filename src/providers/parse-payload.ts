@@ -28,3 +28,11 @@ export function parseJsonWebhook<S extends z.ZodType>(request: WebhookRequest, s
 export function isJsonContentType(contentType: string | undefined): boolean {
   return contentType === "application/json" || (contentType?.startsWith("application/") === true && contentType.endsWith("+json"));
 }
+
+/**
+ * JSON, or no `Content-Type` at all: for providers that document JSON webhook bodies but not
+ * their headers, so a missing type is not refused (a `415` would only make them retry).
+ */
+export function isJsonOrUntyped(contentType: string | undefined): boolean {
+  return contentType === undefined || isJsonContentType(contentType);
+}

@@ -169,6 +169,6 @@ function hintFor(status: number): string {
   if (status === 401 || status === 403) return " (check apiKey)";
   if (status === 404) return " (check baseUrl, or the job id)";
   if (status === 429) return " (rate limited, retries exhausted)";
-  if (status >= 500) return " (provider error, retries exhausted)";
+  if (status >= 500) return " (provider error)";
   return "";
 }

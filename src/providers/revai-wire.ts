@@ -7,7 +7,7 @@ import { z } from "zod";
  */
 
 /** A job's status: `in_progress` until it is `transcribed` or `failed` (there is no queued state). */
-export const REVAI_JOB_STATUSES = ["in_progress", "transcribed", "failed"] as const;
+const REVAI_JOB_STATUSES = ["in_progress", "transcribed", "failed"] as const;
 export type RevAIJobStatus = (typeof REVAI_JOB_STATUSES)[number];
 
 /** `Accept` value that asks `GET /jobs/{id}/transcript` for the JSON transcript. */
@@ -59,7 +59,6 @@ export type RevAIJob = z.infer<typeof jobSchema>;
 
 /** The webhook body: the job's details, no transcript. */
 export const webhookBodySchema = z.looseObject({ job: jobSchema });
-export type RevAIWebhookBody = z.infer<typeof webhookBodySchema>;
 
 /**
  * One element of a monologue: a word (`text`, timed in seconds), punctuation or a space

@@ -7,7 +7,7 @@ import { describeIssues } from "../validation/describe-issues.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import { headerValue } from "../verification/verification.js";
-import { isJsonContentType, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
 import {
@@ -228,7 +228,7 @@ export function revAIProvider(options: RevAIProviderOptions): Provider {
       return { jobId: parsed.data.id };
     },
 
-    acceptsContentType: isJsonContentType,
+    acceptsContentType: isJsonOrUntyped,
 
     authenticate({ headers }, context) {
       const secret = /^Bearer (.+)$/.exec(headerValue(headers, "authorization") ?? "")?.[1];
@@ -274,9 +274,10 @@ function toEvent(job: RevAIJob, raw: unknown): ProviderEvent {
 }
 
 /**
- * Words are the `text` elements; the text is every element's value in order, since the `punct`
- * elements carry the spaces and punctuation. Without punctuation (`skip_punctuation`) Rev.ai
- * drops the spaces too, so adjacent words get one back.
+ * Words are the `text` elements, in their written form: a `punct` element's punctuation is glued
+ * to the word before it (captions keep it and end cues at sentence ends). The text is every
+ * element's value in order, since the `punct` elements carry the spaces and punctuation; without
+ * punctuation (`skip_punctuation`) Rev.ai drops the spaces too, so adjacent words get one back.
  */
 function toResult(job: RevAIJob, transcript: RevAITranscript): TranscriptResult {
   const words: Word[] = [];
@@ -284,10 +285,14 @@ function toResult(job: RevAIJob, transcript: RevAITranscript): TranscriptResult 
   for (const { speaker, elements } of transcript.monologues) {
     let line = "";
     let afterWord = false;
+    let lastWord: Word | undefined;
     for (const { value, timing } of elements) {
       if (timing) {
         if (afterWord) line += " ";
-        words.push({ text: value, ...timing, speaker: String(speaker) });
+        lastWord = { text: value, ...timing, speaker: String(speaker) };
+        words.push(lastWord);
+      } else if (lastWord && value.trim() !== "") {
+        lastWord.text += value.trim();
       }
       line += value;
       afterWord = timing !== undefined;

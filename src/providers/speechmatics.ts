@@ -6,7 +6,7 @@ import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import type { WebhookRequest } from "../verification/webhook-request.js";
 import { headerValue } from "../verification/verification.js";
-import { isJsonContentType, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
 import {
@@ -261,10 +261,9 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
       return { jobId: parsed.data.id };
     },
 
-    // JSON is what hookscribe asks for; an empty body, text or multipart is what other `contents`
-    // would bring, and none of them stops parse() from reading the outcome off the query string.
-    acceptsContentType: (contentType) =>
-      contentType === undefined || isJsonContentType(contentType) || contentType === "text/plain" || contentType === "multipart/form-data",
+    // The outcome is in the query string; the body is JSON when hookscribe's `contents` are honoured,
+    // and may come as octet-stream, text, multipart or nothing otherwise: parse() reads what it can.
+    acceptsContentType: () => true,
 
     authenticate({ headers }, context) {
       const secret = /^Bearer (.+)$/.exec(headerValue(headers, "authorization") ?? "")?.[1];
@@ -289,7 +288,7 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
     async fetchResult(jobId, fetchOptions) {
       const signal = fetchOptions?.signal;
       const jobPath = `v2/jobs/${encodeURIComponent(jobId)}`;
-      const details = parsePayload(jobDetailsResponseSchema, await getJson(jobPath, jobId, signal), name, `job ${jobId}`);
+      const details = withoutNotification(parsePayload(jobDetailsResponseSchema, await getJson(jobPath, jobId, signal), name, `job ${jobId}`));
       const { status } = details.job;
       if (status === "running") return { jobId, status: "processing", raw: details };
       if (status !== "done") return { jobId, status: "error", error: failureMessage(details), raw: details };
@@ -308,9 +307,23 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
  * empty body, `jobinfo`, text or multipart (hookscribe reads only the JSON transcript it asked for).
  */
 function transcriptInBody(request: WebhookRequest): Transcript | undefined {
-  if (request.rawBody.length === 0 || !isJsonContentType(request.contentType)) return undefined;
-  const body = parseJsonWebhook(request, z.record(z.string(), z.unknown()), PROVIDER);
-  return "results" in body ? parsePayload(transcriptSchema, body, PROVIDER, "notification body") : undefined;
+  if (request.rawBody.length === 0) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(request.rawBody.toString("utf8"));
+  } catch {
+    // Text, multipart or binary: not the transcript asked for; it is fetched instead.
+    return undefined;
+  }
+  return typeof body === "object" && body !== null && "results" in body ? parsePayload(transcriptSchema, body, PROVIDER, "notification body") : undefined;
+}
+
+/** The job's details as `raw` keeps them: without the notification settings, which carry its secret and token. */
+function withoutNotification(details: JobDetailsResponse): JobDetailsResponse {
+  const config = details.job.config as Record<string, unknown> | undefined;
+  if (!config || !("notification_config" in config)) return details;
+  const { notification_config: _notification, ...rest } = config;
+  return { ...details, job: { ...details.job, config: rest } } as JobDetailsResponse;
 }
 
 /**
@@ -322,11 +335,17 @@ function failureMessage({ job }: JobDetailsResponse): string {
   return reasons.at(-1) ?? `the job is ${job.status}`;
 }
 
-/** Words (and entities) with their times in seconds; the text joined as Speechmatics attaches punctuation. */
+/**
+ * Words (and entities) with their times in seconds, each in its written form: punctuation is
+ * glued to the word it attaches to (`attaches_to`, default `previous`), in the words as in the
+ * text, so captions keep it and can end cues at sentence ends.
+ */
 function toResult(transcript: Transcript): TranscriptResult {
   const words: Word[] = [];
   let text = "";
   let glueNext = true;
+  /** Punctuation that attaches to the word after it, not yet placed. */
+  let prefix = "";
   for (const item of transcript.results) {
     const best = item.alternatives?.[0];
     if (!best) continue;
@@ -336,7 +355,15 @@ function toResult(transcript: Transcript): TranscriptResult {
     const glued = glueNext || attachesTo === "previous" || attachesTo === "both";
     text += glued ? best.content : ` ${best.content}`;
     glueNext = attachesTo === "next" || attachesTo === "both";
-    if (!isPunctuation) words.push(toWord(item, best));
+    const previous = words.at(-1);
+    if (!isPunctuation) {
+      words.push({ ...toWord(item, best), text: `${prefix}${best.content}` });
+      prefix = "";
+    } else if (previous && (attachesTo === "previous" || attachesTo === "both")) {
+      previous.text += best.content;
+    } else if (attachesTo === "next") {
+      prefix += best.content;
+    }
   }
   return { text, words, language: languageOf(transcript), durationSec: transcript.job.duration };
 }

