@@ -1,8 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { latencyGoals, latencyTable, webhookVsPolling } from "./webhook-vs-polling.js";
+import { attackChecks, attackGoals, attackTable, receiverAttack } from "./receiver-attack.js";
 import { receiverChecks, receiverGoals, receiverTable, receiverThroughput } from "./receiver-throughput.js";
 import { sdkPollingVsWebhook, sdkTable } from "./sdk-polling-vs-webhook.js";
+import { compactionGoals, compactionTable, storeCompaction } from "./store-compaction.js";
 import { storeTable, storeWrites } from "./store-write.js";
 
 /**
@@ -37,6 +39,16 @@ const BENCHMARKS = {
     const sdks = await sdkPollingVsWebhook();
     console.log(`${sdkTable(sdks)}\n`);
     return { sdkPollingVsWebhook: sdks };
+  },
+  e: async () => {
+    const compaction = await storeCompaction();
+    console.log(`${compactionTable(compaction)}\n`);
+    return { storeCompaction: { goals: compactionGoals, ...compaction } };
+  },
+  f: async () => {
+    const attack = await receiverAttack();
+    console.log(`${attackTable(attack)}\n`);
+    return { receiverAttack: { goals: attackGoals, ...attack, checks: attackChecks(attack) } };
   },
 };
 

@@ -102,6 +102,25 @@ export interface ReceiverOptions {
    * @default 30_000
    */
   requestTimeoutMs?: number;
+  /**
+   * Connections open at once; one more is closed as it arrives (providers retry). Bounds what
+   * idle or slow clients can hold.
+   * @default 512
+   */
+  maxConnections?: number;
+  /**
+   * Bytes of webhook bodies held in memory at once, over all requests; a delivery that would pass
+   * it is answered `503` with `Retry-After`. At least `maxBodyBytes`.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Deliveries accepted but not processed yet; past it deliveries are answered `503` with
+   * `Retry-After` before their body is read (providers retry), so a burst the worker cannot keep
+   * up with does not grow memory and the store without bound.
+   * @default 10_000
+   */
+  maxBacklog?: number;
 }
 
 /** `TranscriberOptions.retry`: how the worker retries a failing processing step. */
@@ -147,6 +166,17 @@ const receiverSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024),
   headersTimeoutMs: z.number().int().positive().default(10_000),
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  maxConnections: z.number().int().positive().default(512),
+  maxBufferedBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  maxBacklog: z.number().int().positive().default(10_000),
+}).refine((receiver) => receiver.maxBufferedBytes >= receiver.maxBodyBytes, {
+  // A smaller budget could never hold a body of the largest size allowed.
+  path: ["maxBufferedBytes"],
+  when: (payload) => payload.issues.length === 0,
+  error: (issue) => {
+    const { maxBufferedBytes, maxBodyBytes } = issue.input as { maxBufferedBytes: number; maxBodyBytes: number };
+    return `must be at least maxBodyBytes (${maxBufferedBytes} < ${maxBodyBytes})`;
+  },
 });
 
 const workerRetrySchema = z

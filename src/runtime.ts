@@ -2,6 +2,7 @@ import type { Transcript } from "./domain/transcript.js";
 import { ConfigurationError } from "./errors/index.js";
 import type { Logger } from "./shared/logger.js";
 import type { ResolvedOptions } from "./options.js";
+import { Metrics } from "./metrics.js";
 import { FileShares } from "./receiver/file-shares.js";
 import type { DeliveryInfo } from "./receiver/reply.js";
 import { WebhookReceiver } from "./receiver/webhook-receiver.js";
@@ -37,6 +38,7 @@ export class Runtime {
     readonly intake: WebhookIntake,
     private readonly silence: SilenceMonitor,
     private readonly pruneTimer: NodeJS.Timeout,
+    private readonly metrics: Metrics,
   ) {}
 
   static async start(options: ResolvedOptions, waiters: WaiterRegistry, events: RuntimeEvents): Promise<Runtime> {
@@ -52,7 +54,9 @@ export class Runtime {
       await store.open();
       const { provider } = options;
       const files = new FileShares();
+      const metrics = new Metrics({ backlog: () => store.unprocessedCount(), pendingJobs: () => pendingJobs(store).length });
       const worker = new Worker({
+        metrics,
         store,
         provider,
         waiters,
@@ -71,7 +75,15 @@ export class Runtime {
         },
       });
       const intake = new WebhookIntake({ store, provider, worker, waiters, logger, onWebhook: () => silence.heard() });
-      const receiver = new WebhookReceiver(options.receiver, { handler: intake, files, onDelivery: events.delivery, logger });
+      const receiver = new WebhookReceiver(options.receiver, {
+        handler: intake,
+        files,
+        onDelivery: (info) => {
+          metrics.delivery(info);
+          events.delivery(info);
+        },
+        logger,
+      });
       await listen(receiver, options.receiver);
       const prune = () => pruneStore(store, options.retentionMs, logger);
       const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();
@@ -79,7 +91,7 @@ export class Runtime {
       silence.start();
       const resumed = worker.resume();
       logger.info({ receiverUrl: receiver.url, resumed, store: store.path }, "hookscribe started");
-      return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer);
+      return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer, metrics);
     } catch (error) {
       try {
         await store.close();
@@ -98,14 +110,18 @@ export class Runtime {
     this.receiver.stopAccepting();
     this.silence.stop();
     clearInterval(this.pruneTimer);
+    this.metrics.stop();
     await this.receiver.close();
     await this.worker.drain();
   }
 
   /** Flushes and closes the store and releases its lock; call after `stopWork()`. */
   async release(): Promise<void> {
-    await this.store.close();
-    await this.lock.release();
+    try {
+      await this.store.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 }
 

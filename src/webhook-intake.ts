@@ -22,6 +22,9 @@ interface IntakeDeps {
   onWebhook: () => void;
 }
 
+/** `Retry-After` of a delivery the store could not take: long enough for a short outage to pass. */
+const STORE_RETRY_AFTER_SEC = 5;
+
 /**
  * What applying an event to its job did: `stored` (the status moved forward), `duplicate` (a
  * repeated or stale status: nothing changed), `foreign` (the event is about another job than the
@@ -52,6 +55,16 @@ export class WebhookIntake {
     return undefined;
   }
 
+  /** Deliveries accepted and not processed yet, dead letters left out: what the worker still has to do. */
+  backlog(): number {
+    return this.deps.store.unprocessedCount();
+  }
+
+  /** Whether the store takes writes now. */
+  storeHealthy(): boolean {
+    return this.deps.store.healthy();
+  }
+
   async handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply> {
     const { provider, logger } = this.deps;
     // Looked up again: the job may have been pruned while the body was read.
@@ -78,7 +91,7 @@ export class WebhookIntake {
       ({ outcome } = await this.accept(job, event));
     } catch (error) {
       logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
-      return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId };
+      return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId, retryAfterSec: STORE_RETRY_AFTER_SEC };
     }
     if (outcome === "foreign") {
       logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job id does not match its URL");

@@ -1,10 +1,11 @@
 import PQueue from "p-queue";
 import { backoffDelay } from "./shared/backoff.js";
-import { AbortError, FetchResultError, TranscriptionError, UnknownDeadLetterError } from "./errors/index.js";
+import { AbortError, FetchResultError, StoreError, TranscriptionError, UnknownDeadLetterError } from "./errors/index.js";
 import { type ProviderEvent, isFinalAnswer } from "./domain/provider-event.js";
 import type { Provider } from "./providers/provider.js";
 import type { JobStore } from "./store/job-store.js";
 import type { DeliveryRecord } from "./store/records.js";
+import type { Metrics } from "./metrics.js";
 import type { Logger } from "./shared/logger.js";
 import { type Transcript, toTranscript } from "./domain/transcript.js";
 import type { FileShares } from "./receiver/file-shares.js";
@@ -29,6 +30,8 @@ interface WorkerDeps {
   announce: (transcript: Transcript) => void;
   /** Local audio files lent to the provider: a job's share ends once its outcome is known. */
   files: FileShares;
+  /** Measures: each processing run, how long it took and how it ended; each new dead letter. */
+  metrics: Pick<Metrics, "processed" | "deadLettered">;
 }
 
 /**
@@ -130,6 +133,15 @@ export class Worker {
         this.scheduled.delete(deliveryId);
         return;
       }
+      if (error instanceof StoreError && !store.healthy()) {
+        // The store could not write: not this delivery's failure, so it costs no attempt and is
+        // never dead-lettered; it runs again once the store takes writes again.
+        logger.warn({ jobId: delivery.jobId, err: messageOf(error) }, "processing failed because the store cannot write; will retry once it can");
+        void store.whenHealthy().then(() => {
+          if (!this.stopped) this.schedule(deliveryId, attempt);
+        });
+        return;
+      }
       if (attempt >= retry.attempts) {
         this.scheduled.delete(deliveryId);
         logger.error({ jobId: delivery.jobId, attempts: attempt, err: messageOf(error) }, "processing failed; event dead-lettered");
@@ -163,7 +175,15 @@ export class Worker {
       .then(() =>
         this.queue.add(async () => {
           const delivery = this.deps.store.delivery(deliveryId);
-          if (delivery) await this.process(delivery);
+          if (!delivery) return;
+          const started = performance.now();
+          try {
+            await this.process(delivery);
+          } catch (error) {
+            this.deps.metrics.processed(performance.now() - started, "failed");
+            throw error;
+          }
+          this.deps.metrics.processed(performance.now() - started, delivery.event.status === "error" ? "error" : "completed");
         }),
       );
     this.runs.set(deliveryId, next);
@@ -178,6 +198,7 @@ export class Worker {
   private async deadLetter(delivery: DeliveryRecord, attempts: number, error: unknown): Promise<void> {
     // A run started meanwhile (the status check at a deadline) may have finished the job.
     if (!this.deps.store.delivery(delivery.id)) return;
+    this.deps.metrics.deadLettered();
     await this.deps.store
       .saveDeadLetter({
         id: delivery.id,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import { type Socket, connect } from "node:net";
-import { type Transcript, type TranscriptionJob, signHmacHex, signStandardWebhook } from "hookscribe";
+import { type DeliveryInfo, type Transcript, type TranscriptionJob, signHmacHex, signStandardWebhook } from "hookscribe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, harness, until } from "./helpers.js";
 
@@ -143,8 +143,28 @@ class RawClient {
     return this.closed;
   }
 
+  /** Whether the server sent `100 Continue`: it admitted the request and waits for its body. */
+  async continued(timeoutMs = 2000): Promise<boolean> {
+    await this.waitFor(() => this.interim() || this.parsed() !== undefined || this.closed, timeoutMs);
+    return this.interim();
+  }
+
+  /** Stops reading what the server sends (it stays in the socket's buffers), as a client does that reads only once it has sent everything. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
+  private interim(): boolean {
+    return this.data.toString("latin1").startsWith("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+
+  /** The final response; a `100 Continue` before it is skipped. */
   private parsed(): { status: number; head: string; body: string } | undefined {
-    const text = this.data.toString("latin1");
+    const text = this.data.toString("latin1").replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "");
     const end = text.indexOf("\r\n\r\n");
     if (end < 0) return undefined;
     const head = text.slice(0, end);
@@ -586,5 +606,292 @@ describe("receiver: close()", () => {
     const url = p.url.replace(oldUrl, client.receiverUrl!);
     expect((await post(url, body, signed(h.dev.webhookSecret, body))).status).toBe(200);
     await expect(client.job(p.jobId)).resolves.toMatchObject({ text: TEXT });
+  });
+});
+
+/** `POST` head of a request to `url` with a JSON body of `length` bytes (no body). */
+function postHead(url: string, length: number | "chunked", extra: Record<string, string> = {}): string {
+  const framing = length === "chunked" ? "Transfer-Encoding: chunked" : `Content-Length: ${length}`;
+  const headers = Object.entries(extra).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  return `POST ${pathOf(url)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n${headers}\r\n`;
+}
+
+function headerOf(head: string, name: string): string | undefined {
+  return new RegExp(`\\r\\n${name}:\\s*([^\\r]*)`, "i").exec(head)?.[1];
+}
+
+describe("receiver: a stranger cannot make it buffer a body", () => {
+  let h: Harness;
+  let p: Pending;
+  beforeAll(async () => {
+    h = await harness({ dev: SILENT_DEV });
+    p = await pendingJob(h);
+  });
+  afterAll(async () => h?.cleanup());
+
+  const FOUR_MIB = 4 * 1024 * 1024;
+  it.each([
+    ["a wrong token", 401, () => p.url.replace(p.token, randomBytes(24).toString("base64url"))],
+    ["an unknown ref", 401, () => p.url.replace(p.ref, randomBytes(12).toString("base64url"))],
+    ["another provider's route", 404, () => p.url.replace("/generic/", "/other/")],
+  ] as const)("answers %s with a declared 4 MiB body %i before a byte of the body is sent, and closes the socket", async (_, expected, url) => {
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write(postHead(url(), FOUR_MIB));
+    const answer = await raw.response(5000);
+    expect(answer?.status).toBe(expected);
+    expect(await raw.closedWithin(5000)).toBe(true);
+  });
+});
+
+describe("receiver: a refusal reaches a sender still sending its body", () => {
+  const MAX = 1024;
+  let h: Harness;
+  let p: Pending;
+  beforeAll(async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, maxBodyBytes: MAX } } });
+    p = await pendingJob(h);
+  });
+  afterAll(async () => h?.cleanup());
+
+  /**
+   * A sender that writes its body in pieces and reads the answer only once it sent everything, as
+   * many synchronous HTTP clients do: a receiver that closes on it makes it fail with EPIPE or a
+   * reset, and the status is lost.
+   */
+  async function sendSlowlyThenRead(head: string, pieces: string[]): Promise<{ answer: Awaited<ReturnType<RawClient["response"]>>; writeError?: string }> {
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    raw.pauseReading();
+    let writeError: string | undefined;
+    try {
+      await raw.write(head);
+      for (const piece of pieces) {
+        await raw.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    } catch (error) {
+      writeError = (error as NodeJS.ErrnoException).code ?? String(error);
+    }
+    raw.resumeReading();
+    const answer = await raw.response(5000);
+    raw.destroy();
+    return { answer, writeError };
+  }
+
+  it("answers 413 to a body over maxBodyBytes with a Content-Length, written slowly, and the sender reads it", async () => {
+    const pieces = Array.from({ length: 32 }, () => "x".repeat(2048));
+    const { answer, writeError } = await sendSlowlyThenRead(postHead(p.url, 32 * 2048), pieces);
+    expect(writeError).toBeUndefined();
+    expect(answer?.status).toBe(413);
+    expect(JSON.parse(answer!.body).error).toContain(String(MAX));
+  });
+
+  it("answers 413 to a chunked body that passes maxBodyBytes, written slowly, and the sender reads it", async () => {
+    const pieces = [...Array.from({ length: 32 }, () => `800\r\n${"x".repeat(0x800)}\r\n`), "0\r\n\r\n"];
+    const { answer, writeError } = await sendSlowlyThenRead(postHead(p.url, "chunked"), pieces);
+    expect(writeError).toBeUndefined();
+    expect(answer?.status).toBe(413);
+  });
+
+  it("refuses a body declared too large before it is sent when the sender asks first (Expect: 100-continue)", async () => {
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write(postHead(p.url, 10 * MAX, { Expect: "100-continue" }));
+    const answer = await raw.response(5000);
+    raw.destroy();
+    expect(answer?.status).toBe(413);
+    expect(raw.data.toString("latin1")).not.toContain("100 Continue");
+  });
+
+  it("invites the body of an admitted request that asks first, then answers it", async () => {
+    const body = fullBody(p.jobId, "processing");
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write(postHead(p.url, Buffer.byteLength(body), { Expect: "100-continue", "X-Webhook-Signature": signHmacHex(h.dev.webhookSecret, body) }));
+    expect(await raw.continued()).toBe(true);
+    await raw.write(body);
+    const answer = await raw.response(5000);
+    raw.destroy();
+    expect(answer?.status).toBe(200);
+    await until(() => p.job.status === "processing");
+  });
+});
+
+describe("receiver: a client that goes away", () => {
+  let h: Harness;
+  afterEach(async () => h?.cleanup());
+
+  it("logs a request abandoned mid-body at debug, not as an error, and reports no answer for it", async () => {
+    h = await harness({ dev: SILENT_DEV });
+    const p = await pendingJob(h);
+    const deliveries: DeliveryInfo[] = [];
+    h.client.on("delivery", (info) => deliveries.push(info));
+    const body = fullBody(p.jobId, "completed");
+    const quitter = await RawClient.connect(h.client.receiverUrl!);
+    await quitter.write(postHead(p.url, Buffer.byteLength(body), { Expect: "100-continue", "X-Webhook-Signature": signHmacHex(h.dev.webhookSecret, body) }));
+    // The receiver admitted it and is reading its body when the client goes.
+    expect(await quitter.continued()).toBe(true);
+    await quitter.write(body.slice(0, 20));
+    quitter.destroy();
+
+    // close() waits for the request in flight, so whatever it logs is logged by then.
+    await h.client.close();
+    expect(h.logs.filter((entry) => entry.level === "error" || entry.level === "warn")).toEqual([]);
+    expect(h.logs.some((entry) => entry.level === "debug" && /went away/.test(entry.msg ?? ""))).toBe(true);
+    expect(deliveries).toEqual([]);
+    expect((await diskState(h.storePath)).jobs[p.ref]).toMatchObject({ status: "queued" });
+  });
+});
+
+describe("receiver: limits", () => {
+  let h: Harness;
+  afterEach(async () => h?.cleanup());
+
+  it("closes connections past receiver.maxConnections as they arrive, and takes new ones once one is freed", async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, maxConnections: 2 } } });
+    await h.client.start();
+    const url = h.client.receiverUrl!;
+    /** A kept-alive connection the receiver answered once, so it surely counts. */
+    const answered = async () => {
+      const raw = await RawClient.connect(url);
+      await raw.write("GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n");
+      return { raw, answer: await raw.response(2000) };
+    };
+    const first = await answered();
+    const second = await answered();
+    expect([first.answer?.status, second.answer?.status]).toEqual([404, 404]);
+
+    const third = await RawClient.connect(url).catch(() => undefined);
+    if (third) {
+      await third.write("GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n").catch(() => undefined);
+      expect(await third.closedWithin(2000)).toBe(true);
+      expect(third.data.length).toBe(0);
+    }
+
+    first.raw.destroy();
+    // The receiver sees the freed connection soon; until then a new one is still turned away.
+    await until(async () => {
+      const next = await answered().catch(() => undefined);
+      next?.raw.destroy();
+      return next?.answer?.status === 404;
+    });
+    second.raw.destroy();
+  });
+
+  it("answers a delivery 503 with Retry-After, before reading its body, when the bodies held would pass receiver.maxBufferedBytes", async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, maxBodyBytes: 1024, maxBufferedBytes: 2048 } } });
+    const p = await pendingJob(h);
+    const body = fullBody(p.jobId, "completed", { padding: "p".repeat(1000 - fullBody(p.jobId, "completed", { padding: "" }).length) });
+    expect(Buffer.byteLength(body)).toBe(1000);
+    const headers = { Expect: "100-continue", "X-Webhook-Signature": signHmacHex(h.dev.webhookSecret, body) };
+
+    // Two admitted deliveries whose bodies are coming: 2,000 of the 2,048 bytes are spoken for.
+    const holders = [await RawClient.connect(h.client.receiverUrl!), await RawClient.connect(h.client.receiverUrl!)];
+    for (const holder of holders) {
+      await holder.write(postHead(p.url, 1000, headers));
+      expect(await holder.continued()).toBe(true);
+      await holder.write(body.slice(0, 10));
+    }
+
+    const refused = await RawClient.connect(h.client.receiverUrl!);
+    await refused.write(postHead(p.url, 1000, headers));
+    const answer = await refused.response(2000);
+    refused.destroy();
+    expect(answer?.status).toBe(503);
+    expect(Number(headerOf(answer!.head, "retry-after"))).toBeGreaterThan(0);
+    expect(refused.data.toString("latin1")).not.toContain("100 Continue");
+
+    // The held bodies arrive and are stored; their bytes are free again.
+    for (const holder of holders) await holder.write(body.slice(10));
+    expect((await holders[0]!.response(2000))?.status).toBe(200);
+    expect((await holders[1]!.response(2000))?.status).toBe(200);
+    for (const holder of holders) holder.destroy();
+    expect((await post(p.url, body, signed(h.dev.webhookSecret, body))).status).toBe(200);
+    expect((await p.job).text).toBe(TEXT);
+  });
+
+  it("answers a chunked delivery 503 with Retry-After once its bytes would pass receiver.maxBufferedBytes", async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, maxBodyBytes: 1024, maxBufferedBytes: 1024 } } });
+    const p = await pendingJob(h);
+    const holder = await RawClient.connect(h.client.receiverUrl!);
+    await holder.write(postHead(p.url, 1000, { Expect: "100-continue" }));
+    expect(await holder.continued()).toBe(true);
+
+    const chunked = await RawClient.connect(h.client.receiverUrl!);
+    await chunked.write(postHead(p.url, "chunked"));
+    for (let i = 0; i < 4; i++) await chunked.write(`10\r\n${"c".repeat(16)}\r\n`);
+    await chunked.write("0\r\n\r\n");
+    const answer = await chunked.response(2000);
+    chunked.destroy();
+    holder.destroy();
+    expect(answer?.status).toBe(503);
+    expect(Number(headerOf(answer!.head, "retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("refuses a delivery 503 with Retry-After before reading its body while receiver.maxBacklog deliveries wait to be processed", async () => {
+    h = await harness({
+      dev: SILENT_DEV,
+      // The thin delivery's result is not ready at the emulator: its processing waits out a long backoff.
+      client: { receiver: { port: 0, maxBacklog: 1 }, retry: { attempts: 3, minDelayMs: 60_000, maxDelayMs: 60_000 } },
+    });
+    const waiting = await pendingJob(h, "https://audio.example/waiting.wav");
+    const refusedJob = await pendingJob(h, "https://audio.example/refused.wav");
+    expect((await deliver(h, waiting.url, JSON.stringify({ job_id: waiting.jobId, status: "completed" }))).status).toBe(200);
+
+    const body = fullBody(refusedJob.jobId, "completed");
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write(postHead(refusedJob.url, Buffer.byteLength(body), { "X-Webhook-Signature": signHmacHex(h.dev.webhookSecret, body) }));
+    const answer = await raw.response(2000);
+    raw.destroy();
+    expect(answer?.status).toBe(503);
+    expect(Number(headerOf(answer!.head, "retry-after"))).toBeGreaterThan(0);
+    expect(JSON.parse(answer!.body).error).toMatch(/retry later/);
+    expect(refusedJob.job.status).toBe("queued");
+    expect((await diskState(h.storePath)).jobs[refusedJob.ref]).toMatchObject({ status: "queued", processed: false });
+  });
+});
+
+describe("receiver: GET {path}/healthz", () => {
+  let h: Harness;
+  afterEach(async () => h?.cleanup());
+
+  it("answers 200 while the client runs, and is not a delivery", async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, path: "/hooks" } } });
+    await h.client.start();
+    const deliveries: DeliveryInfo[] = [];
+    h.client.on("delivery", (info) => deliveries.push(info));
+    const response = await fetch(`${h.client.receiverUrl}/hooks/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(deliveries).toEqual([]);
+    // Under the configured path only.
+    expect((await fetch(`${h.client.receiverUrl}/webhooks/healthz`)).status).toBe(404);
+  });
+});
+
+describe("receiver: one status per request on the wire", () => {
+  let h: Harness;
+  afterEach(async () => h?.cleanup());
+
+  function statusLines(raw: RawClient): string[] {
+    return [...raw.data.toString("latin1").matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]!);
+  }
+
+  it("sends nothing after a 413 when the request times out while the rest of its body is dropped", async () => {
+    h = await harness({ dev: SILENT_DEV, client: { receiver: { port: 0, maxBodyBytes: 1024, headersTimeoutMs: 200, requestTimeoutMs: 400 } } });
+    const p = await pendingJob(h);
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write(postHead(p.url, 100_000));
+    await raw.write("x".repeat(2048));
+    expect((await raw.response(2000))?.status).toBe(413);
+    // The sender stalls: the request timeout ends the connection, without a second status.
+    expect(await raw.closedWithin(5000)).toBe(true);
+    expect(statusLines(raw)).toEqual(["413"]);
+  });
+
+  it("answers a request that said it was the last with its own status, ignoring bytes sent after it", async () => {
+    h = await harness({ dev: SILENT_DEV });
+    await h.client.start();
+    const raw = await RawClient.connect(h.client.receiverUrl!);
+    await raw.write("GET /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nXYZ");
+    expect(await raw.closedWithin(2000)).toBe(true);
+    expect(statusLines(raw)).toEqual(["404"]);
   });
 });

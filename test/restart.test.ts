@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FileJobStore } from "../src/store/file-job-store.js";
 import type { StoreDocument } from "../src/store/records.js";
 import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, until } from "./helpers.js";
 
@@ -12,7 +13,10 @@ import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, until } fro
  */
 
 let h: Harness;
-afterEach(async () => h?.cleanup());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await h?.cleanup();
+});
 
 function collect(client: Transcriber): Transcript[] {
   const seen: Transcript[] = [];
@@ -206,6 +210,52 @@ describe("restarts", () => {
     expect(jobOf(doc, jobId)).toMatchObject({ processed: true });
   });
 });
+
+describe("a store that could not write", () => {
+  it("leaves a delivery it failed to process for the next start instead of dead-lettering it, and B finishes the job", async () => {
+    h = await harness({ client: { retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 } } });
+    const refused = countRefusedTranscriptWrites();
+    const a = h.client;
+    await a.start();
+    // The transcripts folder is a file now: the delivery is acked, its transcript cannot be written.
+    const transcripts = `${h.storePath}.transcripts`;
+    await rm(transcripts, { recursive: true });
+    await writeFile(transcripts, "not a folder");
+    const jobA = a.transcribe("https://audio.example/store-down.wav");
+    const jobId = await jobA.submitted;
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered");
+    // Its one attempt allowed has failed on the store (with a healthy store that is a dead letter).
+    await until(() => refused() > 0);
+    await a.close();
+    expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
+    const left = await storeDocument();
+    expect(left.deadLetters).toEqual({});
+    expect(jobOf(left, jobId)).toMatchObject({ status: "completed", processed: false });
+
+    await rm(transcripts);
+    const b = h.restart();
+    const bEvents = collect(b);
+    await b.start();
+    expect(await b.job(jobId)).toMatchObject({ jobId, text: SAMPLE_TEXT });
+    await b.close();
+    expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
+  });
+});
+
+/** Counts the store's transcript writes that fail from now on (the real method runs). */
+function countRefusedTranscriptWrites(): () => number {
+  let refused = 0;
+  const original = FileJobStore.prototype.saveTranscript;
+  vi.spyOn(FileJobStore.prototype, "saveTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
+    try {
+      return await original.apply(this, args);
+    } catch (error) {
+      refused++;
+      throw error;
+    }
+  });
+  return () => refused;
+}
 
 describe("kill -9", () => {
   it("an acked delivery survives SIGKILL of the process that acked it", async () => {

@@ -26,4 +26,6 @@ export interface Reply {
   message: string;
   /** The job the delivery was for, once known. */
   jobId?: string;
+  /** With a `503`: when the sender may try again, in seconds (sent as `Retry-After`). */
+  retryAfterSec?: number;
 }

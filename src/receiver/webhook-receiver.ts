@@ -1,11 +1,20 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { WebhookRequest } from "../verification/webhook-request.js";
 import type { Logger } from "../shared/logger.js";
+import { ByteBudget } from "./byte-budget.js";
 import { FILES_PREFIX, type FileShares } from "./file-shares.js";
-import { BodyTooLargeError, readBody } from "./read-body.js";
+import { readBody } from "./read-body.js";
 import type { DeliveryInfo, Reply } from "./reply.js";
+import { sendAnswer } from "./send-answer.js";
 import { type WebhookRoute, parseWebhookPath } from "./webhook-route.js";
+
+/** `Retry-After` of a delivery refused for want of memory: bodies in flight are read and freed within moments. */
+const BUSY_RETRY_AFTER_SEC = 1;
+/** `Retry-After` of a delivery refused because the worker is behind: a backlog at its limit drains in seconds. */
+const BACKLOG_RETRY_AFTER_SEC = 5;
+/** `Retry-After` of a delivery refused during shutdown: a restart takes a few seconds at least. */
+const SHUTDOWN_RETRY_AFTER_SEC = 5;
 
 interface ReceiverConfig {
   host: string;
@@ -14,6 +23,9 @@ interface ReceiverConfig {
   maxBodyBytes: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  maxConnections: number;
+  maxBufferedBytes: number;
+  maxBacklog: number;
 }
 
 /** Verifies and stores deliveries; the receiver itself knows nothing of providers or jobs. */
@@ -22,6 +34,10 @@ interface DeliveryHandler {
   admit(route: WebhookRoute, contentType: string | undefined): Reply | undefined;
   /** Verifies, parses and stores an admitted delivery. */
   handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply>;
+  /** Deliveries stored and not processed yet: the work the receiver has taken on and not finished. */
+  backlog(): number;
+  /** Whether deliveries can be stored now (the store accepts writes). */
+  storeHealthy(): boolean;
 }
 
 interface ReceiverDeps {
@@ -43,22 +59,37 @@ export class WebhookReceiver {
   private readonly server: Server;
   private inFlight = new Set<Promise<void>>();
   private accepting = true;
+  /** Whether the last delivery admitted found the backlog at its limit: the change is logged, not each refusal. */
+  private saturated = false;
+  private readonly budget: ByteBudget;
+  /** The latest response on each socket: a timeout or parse error while its status is going out must not write a second status. */
+  private readonly responses = new WeakMap<Socket, ServerResponse>();
 
   constructor(
     private readonly config: ReceiverConfig,
     private readonly deps: ReceiverDeps,
   ) {
+    this.budget = new ByteBudget(config.maxBufferedBytes);
     // Node checks header and request timeouts every 30 s by default; check often enough to honour short ones.
     const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.headersTimeoutMs / 2));
-    this.server = createServer({ connectionsCheckingInterval }, (request, response) => {
-      const done = this.serve(request, response).finally(() => this.inFlight.delete(done));
-      this.inFlight.add(done);
-    });
-    // Slow or silent clients must not hold sockets: bound the headers and the whole request.
+    this.server = createServer({ connectionsCheckingInterval }, (request, response) => this.onRequest(request, response, false));
+    // Without this listener Node sends `100 Continue` to everyone; with it, only to a request the receiver admits.
+    this.server.on("checkContinue", (request, response) => this.onRequest(request, response, true));
+    // Slow or silent clients must not hold sockets: bound the headers and the whole request, and how many at once.
     this.server.headersTimeout = config.headersTimeoutMs;
     this.server.requestTimeout = config.requestTimeoutMs;
+    this.server.maxConnections = config.maxConnections;
+    this.server.on("drop", () => deps.logger.debug({ maxConnections: config.maxConnections }, "connection closed on arrival: receiver.maxConnections reached"));
     this.server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) {
+      const response = this.responses.get(socket as Socket);
+      // Bytes after a request that said it was the last: that request still gets its own answer,
+      // after which the socket closes as asked; the bytes are no request to answer.
+      if (error.code === "HPE_CLOSED_CONNECTION") {
+        if (!response || response.writableFinished) socket.destroy(error);
+        return;
+      }
+      // A second status while an answer is going out (or its body's rest is dropped) would corrupt what the sender reads.
+      if (!socket.writable || (response?.headersSent && !response.writableFinished)) {
         socket.destroy(error);
         return;
       }
@@ -101,19 +132,50 @@ export class WebhookReceiver {
     await closed;
   }
 
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** `expectsContinue`: the request waits for `100 Continue` before it sends its body. */
+  private onRequest(request: IncomingMessage, response: ServerResponse, expectsContinue: boolean): void {
+    this.responses.set(request.socket, response);
+    const done = this.serve(request, response, expectsContinue).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse, expectsContinue: boolean): Promise<void> {
     const started = performance.now();
     const pathname = pathnameOf(request.url);
     if (pathname.startsWith(FILES_PREFIX)) {
       this.deps.files.serve(request, response, pathname);
       return;
     }
+    if (pathname === `${this.config.path}/healthz`) {
+      this.answerHealth(request, response);
+      return;
+    }
     const route = parseWebhookPath(pathname, this.config.path);
-    const reply = await this.replyTo(request, route).catch((error: unknown): Reply => {
+    let bodyInvited = !expectsContinue;
+    const invite = () => {
+      if (bodyInvited) return;
+      response.writeContinue();
+      bodyInvited = true;
+    };
+    const reply = await this.replyTo(request, route, invite).catch((error: unknown): Reply => {
       this.deps.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
       return { status: 500, outcome: "refused", message: "internal error" };
     });
-    send(request, response, reply.status, reply.message);
+    if (reply === "gone") {
+      // Nobody is left to answer; a client can do this at will, so it is no error of the receiver's.
+      this.deps.logger.debug({ provider: route?.provider }, "webhook sender went away before its request was complete");
+      return;
+    }
+    sendAnswer(request, response, {
+      status: reply.status,
+      body: reply.status === 200 ? { ok: true } : { error: reply.message },
+      headers: {
+        ...(reply.status === 405 ? { allow: "POST" } : {}),
+        ...(reply.retryAfterSec === undefined ? {} : { "retry-after": String(reply.retryAfterSec) }),
+      },
+      // A body the sender was not invited to send (it asked first) is not coming.
+      letFinish: bodyInvited && (reply.status === 413 || reply.status === 503),
+    });
     const durationMs = Math.round(performance.now() - started);
     this.deps.logger.debug(
       { status: reply.status, jobId: reply.jobId, provider: route?.provider, ms: durationMs },
@@ -129,36 +191,68 @@ export class WebhookReceiver {
     });
   }
 
-  private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined): Promise<Reply> {
+  /** `GET {path}/healthz`: `200` while deliveries can be taken and stored, `503` naming why not. */
+  private answerHealth(request: IncomingMessage, response: ServerResponse): void {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      sendAnswer(request, response, { status: 405, body: { error: "healthz is read with GET" }, headers: { allow: "GET, HEAD" }, letFinish: false });
+      return;
+    }
+    const problem = !this.accepting ? "receiver is shutting down" : !this.deps.handler.storeHealthy() ? "store is not accepting writes" : undefined;
+    sendAnswer(request, response, {
+      status: problem === undefined ? 200 : 503,
+      body: problem === undefined ? { ok: true } : { ok: false, error: problem },
+      headers: { "cache-control": "no-store" },
+      letFinish: false,
+    });
+  }
+
+  /**
+   * The answer to a webhook request, or `"gone"` when its client went away first. Everything
+   * that can refuse a request without its body does so before a byte of the body is read.
+   */
+  private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined, inviteBody: () => void): Promise<Reply | "gone"> {
     if (!route) return { status: 404, outcome: "refused", message: "no webhook route at this path" };
     if (request.method !== "POST") return { status: 405, outcome: "refused", message: "webhooks must be POSTed" };
-    if (!this.accepting) return { status: 503, outcome: "refused", message: "receiver is shutting down; retry later" };
+    if (!this.accepting) return { status: 503, outcome: "refused", message: "receiver is shutting down; retry later", retryAfterSec: SHUTDOWN_RETRY_AFTER_SEC };
     const contentType = mediaTypeOf(request.headers["content-type"]);
-    // Route, token and content type are checked before the body is read: a stranger cannot make
-    // the receiver buffer anything.
-    const refused = this.deps.handler.admit(route, contentType);
+    // Route, token, content type and backlog are checked before the body is read: a stranger
+    // cannot make the receiver buffer anything, and a delivery that cannot be taken costs nothing.
+    const refused = this.deps.handler.admit(route, contentType) ?? this.backpressure();
     if (refused) return refused;
-    let rawBody: Buffer;
-    try {
-      rawBody = await readBody(request, this.config.maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return { status: 413, outcome: "refused", message: `body larger than ${this.config.maxBodyBytes} bytes` };
-      throw error;
+    const { maxBodyBytes } = this.config;
+    const read = await readBody(request, { maxBytes: maxBodyBytes, budget: this.budget, onAdmitted: inviteBody });
+    switch (read.kind) {
+      case "too-large":
+        return { status: 413, outcome: "refused", message: `body larger than ${maxBodyBytes} bytes` };
+      case "over-budget":
+        return { status: 503, outcome: "refused", message: "too many webhook bodies in memory at once; retry later", retryAfterSec: BUSY_RETRY_AFTER_SEC };
+      case "aborted":
+        return "gone";
     }
-    return this.deps.handler.handle(route, { headers: request.headers, query: queryOf(request.url), contentType, rawBody });
+    try {
+      return await this.deps.handler.handle(route, { headers: request.headers, query: queryOf(request.url), contentType, rawBody: read.body });
+    } finally {
+      this.budget.give(read.body.length);
+    }
   }
-}
 
-function send(request: IncomingMessage, response: ServerResponse, status: number, message: string): void {
-  if (response.headersSent) return;
-  const body = JSON.stringify(status === 200 ? { ok: true } : { error: message });
-  response.statusCode = status;
-  response.setHeader("content-type", "application/json");
-  response.setHeader("content-length", Buffer.byteLength(body));
-  if (status === 405) response.setHeader("allow", "POST");
-  // Answered before its body was read: close, so the unread body cannot linger on a kept-alive socket.
-  if (!request.complete) response.setHeader("connection", "close");
-  response.end(body);
+  /**
+   * A `503` while `maxBacklog` deliveries wait to be processed: the provider keeps the delivery
+   * and retries it later, so a burst the worker cannot keep up with grows neither memory nor the
+   * store.
+   */
+  private backpressure(): Reply | undefined {
+    const { maxBacklog } = this.config;
+    const backlog = this.deps.handler.backlog();
+    const saturated = backlog >= maxBacklog;
+    if (saturated !== this.saturated) {
+      this.saturated = saturated;
+      if (saturated) this.deps.logger.warn({ backlog, maxBacklog }, "backlog at receiver.maxBacklog: deliveries are answered 503 until the worker catches up");
+      else this.deps.logger.info({ backlog, maxBacklog }, "backlog below receiver.maxBacklog again: deliveries are taken");
+    }
+    if (!saturated) return undefined;
+    return { status: 503, outcome: "refused", message: "too many deliveries waiting to be processed; retry later", retryAfterSec: BACKLOG_RETRY_AFTER_SEC };
+  }
 }
 
 /** The request target's path; `""` (no route) for a target `URL` cannot parse, e.g. a bad absolute form. */

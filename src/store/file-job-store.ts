@@ -1,21 +1,18 @@
-import { mkdir, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Low } from "lowdb";
 import { StoreError } from "../errors/index.js";
 import { toStoreError } from "./to-store-error.js";
 import type { Transcript } from "../domain/transcript.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { writeDocument } from "./document-writer.js";
+import { DurableDocument } from "./durable-document.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
 import type { JobStore } from "./job-store.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
-import { type Change, Journal, applyChange, journalDir } from "./journal.js";
-import {
-  type DeadLetterRecord,
-  type DeliveryRecord,
-  type JobRecord,
-  type StoreDocument,
-  emptyDocument,
-} from "./records.js";
+import { type Change, Journal, type JournalEntry, journalDir } from "./journal.js";
+import { PendingChanges } from "./pending-changes.js";
+import { type DeadLetterRecord, type DeliveryRecord, type JobRecord, emptyDocument } from "./records.js";
 
 export interface FileJobStoreOptions {
   /** Path of the lowdb JSON document. The journal and transcripts live in `<path>.journal/` and `<path>.transcripts/`. */
@@ -26,32 +23,51 @@ export interface FileJobStoreOptions {
   compactDelayMs?: number;
   /** Under continuous load, fold it in at least this often, in ms. Default `30000`. */
   compactMaxDelayMs?: number;
+  /** While the store cannot write, check this often whether it can again, in ms. Default `500`. */
+  probeIntervalMs?: number;
   /** Told about failures of background snapshots (the data stays safe in the journal). */
   onBackgroundError?: (error: Error) => void;
 }
+
+/** Bytes the health probe writes: a disk with less than this free is not taking deliveries. */
+const PROBE_BYTES = 4096;
 
 /**
  * The lowdb JSON-file store. lowdb rewrites the whole document on every write (about 60 ms at 10k
  * jobs), so deliveries never write it directly: each change is appended to a journal (O(1), group
  * committed) and the document is rewritten atomically once the changes pause for
- * `compactDelayMs`, or every `compactMaxDelayMs` under continuous load: a rewrite blocks the
- * event loop for tens of ms at 10k jobs, which would otherwise land on the acks of a burst.
+ * `compactDelayMs`, or every `compactMaxDelayMs` under continuous load. The rewrite serialises
+ * the document a slice at a time, so acks never wait for more than a slice of it.
+ *
+ * The document in memory holds durable changes only; changes on their way to the journal are
+ * kept beside it (see `PendingChanges`) and dropped if their write fails. A failed write makes
+ * the store refuse writes until a probe write succeeds again (every `probeIntervalMs`); when the
+ * journal's files were removed under it, the probe also waits for the store's folder to be back
+ * and writes everything durable into it again.
  */
 export class FileJobStore implements JobStore {
   readonly path: string;
-  private readonly db: Low<StoreDocument>;
+  private readonly adapter: StoreFileAdapter;
+  private durable = new DurableDocument(emptyDocument());
   private readonly journal: Journal;
+  private readonly pending = new PendingChanges();
   private readonly fsync: boolean;
   private readonly compactDelayMs: number;
   private readonly compactMaxDelayMs: number;
+  private readonly probeIntervalMs: number;
   /** When the oldest change not yet folded into the document was made. */
   private unfoldedSince: number | undefined;
   private lastChangeAt = 0;
   private readonly onBackgroundError: (error: Error) => void;
-  private readonly lastSeqOfRef = new Map<string, number>();
-  private readonly refByJobId = new Map<string, string>();
+  /** Deliveries and dead letters with the pending changes applied. */
+  private workingCount = { inbox: 0, deadLetters: 0 };
   private compactTimer: NodeJS.Timeout | undefined;
   private compactions: Promise<void> = Promise.resolve();
+  /** Why the store refuses writes, while it does. */
+  private outage: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing: Promise<void> | undefined;
+  private healthWaiters: (() => void)[] = [];
   private opened = false;
 
   constructor(options: FileJobStoreOptions) {
@@ -59,74 +75,108 @@ export class FileJobStore implements JobStore {
     this.fsync = options.fsync ?? false;
     this.compactDelayMs = options.compactDelayMs ?? 1000;
     this.compactMaxDelayMs = options.compactMaxDelayMs ?? 30_000;
+    this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
-    this.db = new Low(new StoreFileAdapter(this.path, { fsync: this.fsync }), emptyDocument());
-    this.journal = new Journal(journalDir(this.path), { fsync: this.fsync });
-  }
-
-  private get doc(): StoreDocument {
-    return this.db.data;
+    this.adapter = new StoreFileAdapter(this.path, { fsync: this.fsync });
+    this.journal = new Journal(
+      journalDir(this.path),
+      { fsync: this.fsync },
+      {
+        written: (entries) => this.applyDurable(entries),
+        failed: (error) => this.dropPending(error),
+      },
+    );
   }
 
   async open(): Promise<void> {
     if (this.opened) return;
-    let entries: Awaited<ReturnType<Journal["open"]>>;
+    let entries: JournalEntry[];
     try {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await this.db.read();
-      for (const job of Object.values(this.doc.jobs)) this.indexJob(job);
-      entries = await this.journal.open(this.doc.journalSeq);
-      for (const entry of entries) this.applyChanges(entry.changes);
+      const db = new Low(this.adapter, emptyDocument());
+      await db.read();
+      this.durable = new DurableDocument(db.data);
+      entries = await this.journal.open(this.durable.journalSeq);
+      this.applyDurable(entries);
+      this.workingCount = this.durableCount();
       await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
     } catch (error) {
       throw toStoreError(this.path, "Cannot open the store (is the folder writable, and not a file?)", error);
     }
     this.opened = true;
     // Fold what the journal replayed now, so a long history does not replay on every start.
-    if (entries.length > 0 || this.doc.journalSeq === 0) await this.compact();
+    if (entries.length > 0 || this.durable.journalSeq === 0) await this.compact();
+    this.settleHealthWaiters();
   }
 
   async close(): Promise<void> {
     if (!this.opened) return;
     clearTimeout(this.compactTimer);
-    await this.journal.close();
-    await this.compact();
-    this.opened = false;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    await this.probing;
+    try {
+      await this.journal.close();
+      await this.compact();
+    } finally {
+      this.opened = false;
+      clearTimeout(this.probeTimer);
+    }
+  }
+
+  healthy(): boolean {
+    return this.opened && this.outage === undefined;
+  }
+
+  whenHealthy(): Promise<void> {
+    if (this.healthy()) return Promise.resolve();
+    return new Promise((resolve) => this.healthWaiters.push(resolve));
+  }
+
+  unprocessedCount(): number {
+    return Math.max(0, this.workingCount.inbox - this.workingCount.deadLetters);
   }
 
   job(ref: string): JobRecord | undefined {
-    return this.doc.jobs[ref];
+    const slot = this.pending.slot("jobs", ref);
+    return slot ? slot.value : this.durable.get("jobs", ref);
   }
 
   requireJob(ref: string): JobRecord {
-    const job = this.doc.jobs[ref];
+    const job = this.job(ref);
     if (!job) throw new StoreError(this.path, `Job ref ${ref} is no longer in the store (pruned, or the store was replaced while running)`);
     return job;
   }
 
   jobByProviderId(provider: string, jobId: string): JobRecord | undefined {
-    const ref = this.refByJobId.get(`${provider}\u0000${jobId}`);
-    return ref === undefined ? undefined : this.doc.jobs[ref];
+    // A job id learnt by a write in flight (the submit's answer, a first webhook) is found at once.
+    for (const [, slot] of this.pending.changes("jobs")) if (slot.value?.jobId === jobId && slot.value.provider === provider) return slot.value;
+    const ref = this.durable.refOf(provider, jobId);
+    return ref === undefined ? undefined : this.job(ref);
   }
 
   jobs(): JobRecord[] {
-    return Object.values(this.doc.jobs);
+    return [...this.durable.values("jobs")];
   }
 
   delivery(id: string): DeliveryRecord | undefined {
-    return this.doc.inbox[id];
+    const slot = this.pending.slot("inbox", id);
+    return slot ? slot.value : this.durable.get("inbox", id);
   }
 
   deliveries(): DeliveryRecord[] {
-    return Object.values(this.doc.inbox).sort((a, b) => a.receivedAt - b.receivedAt);
+    const found: DeliveryRecord[] = [];
+    for (const [id, delivery] of this.durable.entries("inbox")) if (!this.pending.slot("inbox", id)) found.push(delivery);
+    for (const [, slot] of this.pending.changes("inbox")) if (slot.value) found.push(slot.value);
+    return found.sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
   deadLetter(id: string): DeadLetterRecord | undefined {
-    return this.doc.deadLetters[id];
+    return this.durable.get("deadLetters", id);
   }
 
   deadLetters(): DeadLetterRecord[] {
-    return Object.values(this.doc.deadLetters).sort((a, b) => a.failedAt - b.failedAt);
+    return [...this.durable.values("deadLetters")].sort((a, b) => a.failedAt - b.failedAt);
   }
 
   saveJob(job: JobRecord): Promise<void> {
@@ -152,9 +202,7 @@ export class FileJobStore implements JobStore {
       ["put", "jobs", job.ref, job],
       ["del", "inbox", deliveryId],
     ];
-    for (const letter of Object.values(this.doc.deadLetters)) {
-      if (letter.deliveryId === deliveryId) changes.push(["del", "deadLetters", letter.id]);
-    }
+    for (const letterId of this.letterIdsOf(deliveryId)) changes.push(["del", "deadLetters", letterId]);
     return this.commit([job.ref], changes);
   }
 
@@ -163,15 +211,21 @@ export class FileJobStore implements JobStore {
   }
 
   whenDurable(ref: string): Promise<void> {
-    const seq = this.lastSeqOfRef.get(ref);
-    return seq === undefined ? Promise.resolve() : this.journal.waitFor(seq);
+    const seq = this.pending.seqOf(ref);
+    if (seq === undefined) return Promise.resolve();
+    return this.journal.waitFor(seq).catch((error: unknown) => {
+      throw toStoreError(this.path, "Cannot append to the store journal", error);
+    });
   }
 
   async saveTranscript(ref: string, transcript: Transcript): Promise<void> {
+    if (this.outage !== undefined) throw this.refusal();
     try {
       await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
     } catch (error) {
-      throw toStoreError(this.path, `Cannot write the transcript of job ref ${ref}`, error);
+      const storeError = toStoreError(this.path, `Cannot write the transcript of job ref ${ref}`, error);
+      this.refuseWrites((error as Error).message);
+      throw storeError;
     }
   }
 
@@ -197,52 +251,138 @@ export class FileJobStore implements JobStore {
     return run;
   }
 
+  /** Writes the document as it is now while changes go on (they are journaled), then deletes the segments it covers. */
   private async writeSnapshot(): Promise<void> {
     clearTimeout(this.compactTimer);
     this.compactTimer = undefined;
     this.unfoldedSince = undefined;
-    // The document in memory already holds every change up to the journal's head, durable or not.
-    this.doc.journalSeq = this.journal.headSeq;
     const covered = this.journal.rotate();
+    const snapshot = this.durable.startSnapshot();
     try {
-      await this.db.write();
+      await writeDocument(this.path, snapshot, { fsync: this.fsync });
     } catch (error) {
-      throw new StoreError(this.path, `Cannot write the store file: ${(error as Error).message}`, { cause: error });
+      throw toStoreError(this.path, "Cannot write the store file", error);
+    } finally {
+      snapshot.finish();
     }
     await this.journal.remove(covered);
   }
 
   private commit(refs: string[], changes: Change[]): Promise<void> {
     if (!this.opened) return Promise.reject(new StoreError(this.path, "The store is not open (client closed?)"));
-    this.applyChanges(changes);
+    if (this.outage !== undefined) return Promise.reject(this.refusal());
     const { seq, durable } = this.journal.append(changes);
-    for (const ref of refs) this.lastSeqOfRef.set(ref, seq);
+    for (const change of changes) {
+      this.countPending(change);
+      this.pending.record(seq, change);
+    }
+    this.pending.hold(seq, refs);
     this.scheduleCompaction();
     return durable.catch((error: unknown) => {
-      throw error instanceof StoreError
-        ? error
-        : new StoreError(this.path, `Cannot append to the store journal: ${(error as Error).message}`, { cause: error });
+      throw toStoreError(this.path, "Cannot append to the store journal", error);
     });
   }
 
-  private applyChanges(changes: readonly Change[]): void {
-    for (const change of changes) {
-      if (change[1] === "jobs") {
-        if (change[0] === "put") this.indexJob(change[3]);
-        else this.unindexJob(change[2]);
-      }
-      applyChange(this.doc, change);
+  /** Journal entries now durable: the document takes them, in order. */
+  private applyDurable(entries: readonly JournalEntry[]): void {
+    for (const entry of entries) {
+      for (const change of entry.changes) this.durable.apply(change);
+      this.durable.journalSeq = entry.seq;
+      this.pending.settle(entry.seq, entry.changes);
     }
   }
 
-  private indexJob(job: JobRecord): void {
-    if (job.jobId !== undefined) this.refByJobId.set(`${job.provider}\u0000${job.jobId}`, job.ref);
+  private durableCount(): { inbox: number; deadLetters: number } {
+    return { inbox: this.durable.size("inbox"), deadLetters: this.durable.size("deadLetters") };
   }
 
-  private unindexJob(ref: string): void {
-    const job = this.doc.jobs[ref];
-    if (job?.jobId !== undefined) this.refByJobId.delete(`${job.provider}\u0000${job.jobId}`);
-    this.lastSeqOfRef.delete(ref);
+  /** Keeps the counts of deliveries and dead letters as writers see them (pending changes applied). */
+  private countPending(change: Change): void {
+    const [op, collection, key] = change;
+    if (collection === "jobs") return;
+    const slot = this.pending.slot(collection, key);
+    const had = slot ? slot.value !== undefined : this.durable.get(collection, key) !== undefined;
+    this.workingCount[collection] += (op === "put" ? 1 : 0) - (had ? 1 : 0);
+  }
+
+  /** A journal write failed: everything pending is gone, and the store refuses writes until a probe succeeds. */
+  private dropPending(error: Error): void {
+    this.pending.clear();
+    this.workingCount = this.durableCount();
+    this.refuseWrites(error.message);
+  }
+
+  private refuseWrites(cause: string): void {
+    if (this.outage !== undefined) return;
+    this.outage = cause;
+    this.scheduleProbe();
+  }
+
+  private refusal(): StoreError {
+    return new StoreError(this.path, `The store cannot write at the moment (${this.outage}); it takes writes again as soon as a check every ${this.probeIntervalMs} ms succeeds`);
+  }
+
+  private scheduleProbe(): void {
+    if (!this.opened || this.probeTimer !== undefined) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      this.probing = this.probe().finally(() => {
+        this.probing = undefined;
+      });
+    }, this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  /** Can the store write again? Restores its files if they were removed, then writes a little the way deliveries do. */
+  private async probe(): Promise<void> {
+    if (!this.opened || this.outage === undefined) return;
+    try {
+      await this.restoreFiles();
+      const probeFile = join(transcriptDir(this.path), ".probe");
+      try {
+        await writeFile(probeFile, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });
+      } finally {
+        await unlink(probeFile).catch(() => undefined);
+      }
+      await this.journal.append([]).durable;
+    } catch (error) {
+      this.outage = (error as Error).message;
+      this.scheduleProbe();
+      return;
+    }
+    this.outage = undefined;
+    this.settleHealthWaiters();
+  }
+
+  /**
+   * After the journal's files were removed: once the store's folder is back (it is not recreated
+   * here: a folder that went away may be a volume not mounted yet), the store writes everything
+   * durable into it again, as a snapshot, and journals into a fresh segment.
+   */
+  private async restoreFiles(): Promise<void> {
+    const folder = dirname(this.path);
+    const present = await stat(folder).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (!present) throw new Error(`the store's folder ${folder} is gone; waiting for it to be back`);
+    await mkdir(journalDir(this.path), { recursive: true, mode: 0o700 });
+    await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
+    if (!this.journal.lost) return;
+    await this.compact();
+    this.journal.recreated();
+  }
+
+  private settleHealthWaiters(): void {
+    if (!this.healthy()) return;
+    for (const resolve of this.healthWaiters.splice(0)) resolve();
+  }
+
+  /** Dead letters of a delivery, durable or pending. */
+  private letterIdsOf(deliveryId: string): Set<string> {
+    const ids = new Set(this.durable.letterIdsOf(deliveryId));
+    for (const [id, slot] of this.pending.changes("deadLetters")) if (slot.value?.deliveryId === deliveryId) ids.add(id);
+    return ids;
   }
 
   private scheduleCompaction(): void {

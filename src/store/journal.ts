@@ -1,9 +1,10 @@
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors/index.js";
 import { syncDirectory } from "./atomic-write.js";
+import { writeFully } from "./write-fully.js";
 import { type StoreDocument, deadLetterRecordSchema, deliveryRecordSchema, jobRecordSchema } from "./records.js";
 
 const changeSchema = z.union([
@@ -41,7 +42,15 @@ export function applyChange(doc: StoreDocument, change: Change): void {
 }
 
 const entrySchema = z.object({ seq: z.number().int().positive(), changes: z.array(changeSchema) });
-type JournalEntry = z.infer<typeof entrySchema>;
+export type JournalEntry = z.infer<typeof entrySchema>;
+
+/** What the journal tells its owner, synchronously, before the promises of the entries concerned settle. */
+export interface JournalEvents {
+  /** These entries, in order, are in the file (and fsynced if configured). */
+  written(entries: readonly JournalEntry[]): void;
+  /** A write failed: every entry not written yet was dropped, and its promise rejects with `error`. */
+  failed(error: Error): void;
+}
 
 interface DurabilityWaiter {
   seq: number;
@@ -49,8 +58,20 @@ interface DurabilityWaiter {
   reject: (error: Error) => void;
 }
 
+/** The segment appends go to, with its identity on disk and how much of it holds whole entries. */
+interface OpenSegment {
+  name: string;
+  handle: FileHandle;
+  size: number;
+  dev: number;
+  ino: number;
+}
+
 const SEGMENT_FILE = /^journal-(\d{10})\.ndjson$/;
-const RETRY_AFTER_FAILURE_MS = 250;
+
+function segmentName(number: number): string {
+  return `journal-${String(number).padStart(10, "0")}.ndjson`;
+}
 
 /**
  * Append-only journal: the O(1) durable write behind every acked delivery.
@@ -60,26 +81,31 @@ const RETRY_AFTER_FAILURE_MS = 250;
  * carries a sequence number; the store document records up to which number it has folded the
  * journal in, so replay after a crash skips what the document already holds.
  *
+ * A write counts only once every byte of it is in the file and the file is still the one at
+ * its path. A write that fails (a full disk takes part of it, an I/O error, the folder removed)
+ * is taken back out of the file and every entry not written yet is dropped: the callers are told,
+ * nothing of it is replayed later, and the next write follows the last whole entry.
+ *
  * The journal is split into segments. `rotate()` starts a new one, so that the segments holding
  * everything a snapshot covers can be deleted once that snapshot is on disk.
  */
 export class Journal {
   private lastSeq = 0;
   private durableSeq = 0;
-  private queue: { seq: number; line: string }[] = [];
+  private queue: { entry: JournalEntry; line: string }[] = [];
   private waiters: DurabilityWaiter[] = [];
   private writing = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private handle: FileHandle | undefined;
-  private segment: string | undefined;
+  private segment: OpenSegment | undefined;
   private readonly closedSegments = new Set<string>();
   private rotateRequested = false;
   /** Segments are numbered in creation order, so sorting their names replays them in order. */
   private segmentNumber = 0;
+  private filesLost = false;
 
   constructor(
     readonly dir: string,
     private readonly options: { fsync: boolean },
+    private readonly events: JournalEvents,
   ) {}
 
   /** Reads every segment and returns the entries after `afterSeq`, in order. */
@@ -94,19 +120,31 @@ export class Journal {
     return entries;
   }
 
-  /** Sequence number of the newest entry appended so far (durable or not). */
-  get headSeq(): number {
-    return this.lastSeq;
+  /**
+   * The journal's file vanished or was replaced under it (its folder removed or moved): what was
+   * written since the last snapshot is no longer on disk. Appends fail until `recreated()`.
+   */
+  get lost(): boolean {
+    return this.filesLost;
+  }
+
+  /** The journal's folder exists again: the next write starts a fresh segment in it. */
+  recreated(): void {
+    this.filesLost = false;
   }
 
   /** Queues an entry; resolves once it is in the file (and fsynced if configured). */
   append(changes: Change[]): { seq: number; durable: Promise<void> } {
     const seq = ++this.lastSeq;
-    this.queue.push({ seq, line: `${JSON.stringify({ seq, changes })}\n` });
+    const entry = { seq, changes };
+    this.queue.push({ entry, line: `${JSON.stringify(entry)}\n` });
     return { seq, durable: this.waitFor(seq) };
   }
 
-  /** Resolves once every entry up to `seq` is durable; rejects if the write covering it fails. */
+  /**
+   * Resolves once every entry up to `seq` is durable; rejects if the write covering it fails.
+   * `seq` must be one still queued or written (an entry dropped by a failed write is not).
+   */
   waitFor(seq: number): Promise<void> {
     if (seq <= this.durableSeq) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -132,7 +170,7 @@ export class Journal {
 
   async remove(segments: string[]): Promise<void> {
     for (const name of segments) {
-      if (name === this.segment) continue;
+      if (name === this.segment?.name) continue;
       await unlink(join(this.dir, name)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== "ENOENT") throw error;
       });
@@ -142,8 +180,8 @@ export class Journal {
 
   /** Waits for everything queued, then closes the file. */
   async close(): Promise<void> {
-    clearTimeout(this.retryTimer);
-    if (this.queue.length > 0) await this.waitFor(this.lastSeq);
+    // A failed last write was reported to its callers; closing goes on.
+    if (this.queue.length > 0) await this.waitFor(this.lastSeq).catch(() => undefined);
     await this.closeSegment();
   }
 
@@ -158,47 +196,104 @@ export class Journal {
     while (this.queue.length > 0) {
       const batch = this.queue.slice();
       try {
-        const handle = await this.currentHandle();
-        await handle.write(batch.map((entry) => entry.line).join(""));
-        if (this.options.fsync) await handle.datasync();
+        await this.writeBatch(Buffer.from(batch.map((queued) => queued.line).join("")));
       } catch (error) {
-        this.failWaiters(error as Error);
-        // A failed write may have left a partial line; continue in a fresh segment so it stays a torn tail.
-        await this.closeSegment().catch(() => undefined);
         this.writing = false;
-        this.retryTimer = setTimeout(() => this.kick(), RETRY_AFTER_FAILURE_MS);
-        this.retryTimer.unref();
+        this.fail(error as Error);
         return;
       }
       this.queue.splice(0, batch.length);
-      this.durableSeq = batch[batch.length - 1]!.seq;
+      this.durableSeq = batch.at(-1)!.entry.seq;
+      this.events.written(batch.map((queued) => queued.entry));
       this.settleWaiters();
     }
     this.writing = false;
   }
 
-  private async currentHandle(): Promise<FileHandle> {
+  private async writeBatch(data: Buffer): Promise<void> {
+    if (this.filesLost) throw new Error("the journal's folder was removed or replaced; waiting for it to be back");
+    const segment = await this.currentSegment();
+    const start = segment.size;
+    try {
+      await writeFully(segment.handle, data);
+      if (this.options.fsync) await segment.handle.datasync();
+      // Written into a file nobody can find any more is not written: check before anything is acked.
+      await this.checkIdentity(segment);
+    } catch (error) {
+      await this.takeBack(segment, start);
+      throw error;
+    }
+    segment.size = start + data.length;
+  }
+
+  private async currentSegment(): Promise<OpenSegment> {
     if (this.rotateRequested) {
       this.rotateRequested = false;
       await this.closeSegment();
     }
-    if (!this.handle) {
-      const segment = `journal-${String(++this.segmentNumber).padStart(10, "0")}.ndjson`;
-      this.handle = await open(join(this.dir, segment), "a", 0o600);
-      this.segment = segment;
+    if (this.segment) return this.segment;
+    const name = segmentName(++this.segmentNumber);
+    const path = join(this.dir, name);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, "a", 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") this.filesLost = true;
+      throw error;
+    }
+    try {
+      const { dev, ino } = await handle.stat();
       // With fsync, the new file's directory entry must be durable too, or power loss could drop it.
       if (this.options.fsync) await syncDirectory(this.dir);
+      this.segment = { name, handle, size: 0, dev, ino };
+      return this.segment;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw error;
     }
-    return this.handle;
+  }
+
+  private async checkIdentity(segment: OpenSegment): Promise<void> {
+    const onDisk = await stat(join(this.dir, segment.name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+      throw error;
+    });
+    if (onDisk?.dev === segment.dev && onDisk.ino === segment.ino) return;
+    this.filesLost = true;
+    throw new Error(`the journal file ${segment.name} was removed or replaced (the store's folder deleted or moved?)`);
+  }
+
+  /**
+   * Cuts a failed write back off its segment, so the next write follows the last whole entry
+   * (the segment is reused: a disk that stays full does not leave a file per attempt). When that
+   * fails too, the segment is never written again: its torn tail stays its last line, which
+   * replay ignores; a segment that held nothing else is removed.
+   */
+  private async takeBack(segment: OpenSegment, start: number): Promise<void> {
+    if (!this.filesLost) {
+      try {
+        await segment.handle.truncate(start);
+        if (this.options.fsync) await segment.handle.datasync();
+        return;
+      } catch {
+        // Given up on below.
+      }
+    }
+    this.segment = undefined;
+    await segment.handle.close().catch(() => undefined);
+    // A file no longer at its path is not ours to list or delete.
+    if (this.filesLost) return;
+    if (start === 0) await unlink(join(this.dir, segment.name)).catch(() => undefined);
+    else this.closedSegments.add(segment.name);
   }
 
   private async closeSegment(): Promise<void> {
-    const handle = this.handle;
-    if (!handle) return;
-    this.closedSegments.add(this.segment!);
-    this.handle = undefined;
+    const segment = this.segment;
+    if (!segment) return;
+    this.closedSegments.add(segment.name);
     this.segment = undefined;
-    await handle.close();
+    await segment.handle.close();
   }
 
   private settleWaiters(): void {
@@ -210,7 +305,10 @@ export class Journal {
     this.waiters = pending;
   }
 
-  private failWaiters(error: Error): void {
+  /** Drops every entry not written yet: later entries may build on the failed ones. */
+  private fail(error: Error): void {
+    this.queue = [];
+    this.events.failed(error);
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.reject(error);

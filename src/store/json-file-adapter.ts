@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Adapter } from "lowdb";
 import { StoreError } from "../errors/index.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { documentSource, writeDocument } from "./document-writer.js";
 import { type StoreDocument, storeDocumentSchema } from "./records.js";
 
 /**
@@ -45,9 +45,8 @@ export class StoreFileAdapter implements Adapter<StoreDocument> {
     return parsed.data;
   }
 
+  /** lowdb's `db.write()`; `data` must not change until it resolves (the store's own snapshots copy what changes). */
   async write(data: StoreDocument): Promise<void> {
-    // Serialise before the first await: the caller relies on this being the snapshot moment.
-    const text = JSON.stringify(data);
-    await writeFileAtomic(this.path, text, this.options);
+    await writeDocument(this.path, documentSource(data), this.options);
   }
 }

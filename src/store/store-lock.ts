@@ -27,9 +27,7 @@ export class StoreLock {
     });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const handle = await open(this.lockPath, "wx", 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
+        await writeLockFile(this.lockPath);
         heldHere.add(this.lockPath);
         return;
       } catch (error) {
@@ -53,6 +51,19 @@ export class StoreLock {
     if (!heldHere.delete(this.lockPath)) return;
     await unlink(this.lockPath).catch(() => undefined);
   }
+}
+
+/** Creates the lock file with this process's pid; a file it could not complete (a full disk) is removed again. */
+async function writeLockFile(lockPath: string): Promise<void> {
+  const handle = await open(lockPath, "wx", 0o600);
+  try {
+    await handle.writeFile(String(process.pid));
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(lockPath).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
 }
 
 function isRunning(pid: number): boolean {
