@@ -1,7 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signHmacHex } from "hookscribe";
+import { type Provider, Transcriber, signHmacHex } from "hookscribe";
+import type { DevProvider } from "hookscribe/dev";
 
 /** Summary of a set of samples, in ms. */
 export interface Distribution {
@@ -63,4 +64,40 @@ export function signedCompletedDelivery(secret: string, path: string, jobId: str
 
 export function tempDir(label: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `hookscribe-bench-${label}-`));
+}
+
+/** When each job's await resolved, by the emulator's job id. */
+export type Resolutions = { jobId: string; resolvedAt: number }[];
+
+/** `jobs` jobs started at once by `run(i)`, which resolves with the job's id once the job is done. */
+export function concurrentJobs(jobs: number, run: (i: number) => Promise<string>): Promise<Resolutions> {
+  return Promise.all(
+    Array.from({ length: jobs }, async (_, i) => {
+      const jobId = await run(i);
+      return { jobId, resolvedAt: Date.now() };
+    }),
+  );
+}
+
+/** One client of `provider`, `jobs` `transcribe()` calls at once; a job counts as resolved when its await returns. */
+export async function hookscribeJobs(provider: Provider, options: { jobs: number; timeoutMs: number; audioUrl: (i: number) => string }): Promise<Resolutions> {
+  const dir = await tempDir("transcribe");
+  const client = new Transcriber({ provider, receiver: { port: 0 }, storePath: join(dir, "store.json"), timeoutMs: options.timeoutMs });
+  try {
+    // Started before the jobs, as a long-running application's client would be.
+    await client.start();
+    return await concurrentJobs(options.jobs, async (i) => (await client.transcribe(options.audioUrl(i))).jobId);
+  } finally {
+    await client.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** How long after the emulator finished each job its await resolved, ms; `variant` names the run in the error for a job the emulator has not finished. */
+export function resolutionDelays(dev: DevProvider, resolutions: Resolutions, variant: string): number[] {
+  return resolutions.map(({ jobId, resolvedAt }) => {
+    const finishedAt = dev.job(jobId)?.finishedAt;
+    if (finishedAt === undefined) throw new Error(`${variant}: job ${jobId} resolved but the emulator has not finished it`);
+    return resolvedAt - finishedAt;
+  });
 }

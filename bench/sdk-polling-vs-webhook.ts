@@ -1,11 +1,9 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { BatchClient } from "@speechmatics/batch-client";
 import { GladiaClient } from "@gladiaio/sdk";
 import { AssemblyAI } from "assemblyai";
-import { type Provider, Transcriber, assemblyAIProvider, gladiaProvider, speechmaticsProvider } from "hookscribe";
+import { type Provider, assemblyAIProvider, gladiaProvider, speechmaticsProvider } from "hookscribe";
 import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
-import { type Distribution, TRANSCRIPT_TEXT, distribution, tempDir } from "./helpers.js";
+import { type Distribution, type Resolutions, TRANSCRIPT_TEXT, concurrentJobs, distribution, hookscribeJobs, resolutionDelays } from "./helpers.js";
 import { num, renderTable } from "./table.js";
 
 /**
@@ -26,9 +24,6 @@ export interface SdkRow {
   /** The caller's await resolved - the emulator finished the job, ms. */
   delay: Distribution;
 }
-
-/** When one job's await resolved, by the emulator's job id. */
-type Resolutions = { jobId: string; resolvedAt: number }[];
 
 interface Contender {
   provider: "assemblyai" | "speechmatics" | "gladia";
@@ -79,8 +74,12 @@ const CONTENDERS: Contender[] = [
 export async function sdkPollingVsWebhook(): Promise<SdkRow[]> {
   const rows: SdkRow[] = [];
   for (const contender of CONTENDERS) {
-    rows.push(await measure(contender.provider, `hookscribe ${contender.factory} (webhook)`, (dev) => hookscribeJobs(contender.adapter(dev))));
-    rows.push(await measure(contender.provider, contender.sdk, (dev) => sdkJobs(dev, contender)));
+    rows.push(
+      await measure(contender.provider, `hookscribe ${contender.factory} (webhook)`, (dev) =>
+        hookscribeJobs(contender.adapter(dev), { jobs: JOBS, timeoutMs: JOB_DEADLINE_MS, audioUrl }),
+      ),
+    );
+    rows.push(await measure(contender.provider, contender.sdk, (dev) => concurrentJobs(JOBS, (i) => contender.sdkTranscribe(dev, audioUrl(i)))));
   }
   return rows;
 }
@@ -93,42 +92,11 @@ async function measure(provider: Contender["provider"], variant: string, run: (d
     engine: fixedTextEngine(TRANSCRIPT_TEXT),
   });
   try {
-    const delays: number[] = [];
-    for (const { jobId, resolvedAt } of await run(dev)) {
-      const finishedAt = dev.job(jobId)?.finishedAt;
-      if (finishedAt === undefined) throw new Error(`${variant}: job ${jobId} resolved but the emulator has not finished it`);
-      delays.push(resolvedAt - finishedAt);
-    }
+    const delays = resolutionDelays(dev, await run(dev), variant);
     return { provider, variant, requestsPerJob: dev.stats.requests / JOBS, delay: distribution(delays) };
   } finally {
     await dev.close();
   }
-}
-
-async function hookscribeJobs(provider: Provider): Promise<Resolutions> {
-  const dir = await tempDir("sdk-vs-webhook");
-  const client = new Transcriber({ provider, receiver: { port: 0 }, storePath: join(dir, "store.json"), timeoutMs: JOB_DEADLINE_MS });
-  try {
-    await client.start();
-    return await Promise.all(
-      Array.from({ length: JOBS }, async (_, i) => {
-        const transcript = await client.transcribe(audioUrl(i));
-        return { jobId: transcript.jobId, resolvedAt: Date.now() };
-      }),
-    );
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function sdkJobs(dev: DevProvider, contender: Contender): Promise<Resolutions> {
-  return Promise.all(
-    Array.from({ length: JOBS }, async (_, i) => {
-      const jobId = await contender.sdkTranscribe(dev, audioUrl(i));
-      return { jobId, resolvedAt: Date.now() };
-    }),
-  );
 }
 
 /** Never downloaded: the fixed-text engine answers without fetching the audio. */

@@ -1,11 +1,9 @@
-import { rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Transcriber, genericProvider } from "hookscribe";
+import { genericProvider } from "hookscribe";
 import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
-import { type Distribution, TRANSCRIPT_TEXT, distribution, tempDir } from "./helpers.js";
+import { type Distribution, type Resolutions, TRANSCRIPT_TEXT, distribution, hookscribeJobs, resolutionDelays } from "./helpers.js";
 import { num, renderTable, verdict } from "./table.js";
 
 /** a. 200 jobs at once, about 2 s each at the emulator: hookscribe's webhook path against polling loops. */
@@ -47,9 +45,6 @@ export interface LatencyResult {
   rows: LatencyRow[];
 }
 
-/** When one job's await resolved, by the emulator's job id. */
-type Resolutions = { jobId: string; resolvedAt: number }[];
-
 export async function webhookVsPolling(): Promise<LatencyResult> {
   const withGoal = (row: LatencyRow, goalRequestsPerJob: number): LatencyRow => ({
     ...row,
@@ -57,8 +52,8 @@ export async function webhookVsPolling(): Promise<LatencyResult> {
     goalMet: row.requestsPerJob === goalRequestsPerJob && row.delay.p99 < latencyGoals.maxP99DelayMs,
   });
   const rows = [
-    withGoal(await measure("hookscribe, full payloads", false, hookscribeJobs), latencyGoals.requestsPerJob),
-    withGoal(await measure("hookscribe, thin payloads", true, hookscribeJobs), latencyGoals.requestsPerJobThin),
+    withGoal(await measure("hookscribe, full payloads", false, referenceJobs), latencyGoals.requestsPerJob),
+    withGoal(await measure("hookscribe, thin payloads", true, referenceJobs), latencyGoals.requestsPerJobThin),
     await measure("polling every 2 s", false, (dev) => pollingJobs(dev, 2_000)),
     await measure("polling every 3 s (AssemblyAI SDK default)", false, (dev) => pollingJobs(dev, 3_000)),
   ];
@@ -75,11 +70,7 @@ async function measure(name: string, thinPayloads: boolean, run: (dev: DevProvid
   for (let round = 0; round < ROUNDS; round++) {
     const dev = await startDevProvider({ processingDelayMs: JOB_MS, processingJitterMs: JOB_JITTER_MS, engine: fixedTextEngine(TRANSCRIPT_TEXT), faults: { thinPayloads } });
     try {
-      for (const { jobId, resolvedAt } of await run(dev)) {
-        const finishedAt = dev.job(jobId)?.finishedAt;
-        if (finishedAt === undefined) throw new Error(`${name}: job ${jobId} resolved but the emulator has not finished it`);
-        delays.push(resolvedAt - finishedAt);
-      }
+      delays.push(...resolutionDelays(dev, await run(dev), name));
       requests += dev.stats.requests;
     } finally {
       await dev.close();
@@ -88,28 +79,10 @@ async function measure(name: string, thinPayloads: boolean, run: (dev: DevProvid
   return { name, requestsPerJob: requests / (JOBS * ROUNDS), delay: distribution(delays) };
 }
 
-/** One client, `JOBS` `transcribe()` calls at once; a job counts as resolved when its await returns. */
-async function hookscribeJobs(dev: DevProvider): Promise<Resolutions> {
-  const dir = await tempDir("latency");
-  const client = new Transcriber({
-    provider: genericProvider({ baseUrl: dev.url, apiKey: dev.apiKey, webhookSecret: dev.webhookSecret }),
-    receiver: { port: 0 },
-    storePath: join(dir, "store.json"),
-    timeoutMs: JOB_DEADLINE_MS,
-  });
-  try {
-    // Started before the jobs, as a long-running application's client would be.
-    await client.start();
-    return await Promise.all(
-      Array.from({ length: JOBS }, async (_, i) => {
-        const transcript = await client.transcribe(audioUrl(i));
-        return { jobId: transcript.jobId, resolvedAt: Date.now() };
-      }),
-    );
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+/** hookscribe's jobs through `genericProvider`, the reference protocol the emulator speaks by default. */
+function referenceJobs(dev: DevProvider): Promise<Resolutions> {
+  const provider = genericProvider({ baseUrl: dev.url, apiKey: dev.apiKey, webhookSecret: dev.webhookSecret });
+  return hookscribeJobs(provider, { jobs: JOBS, timeoutMs: JOB_DEADLINE_MS, audioUrl });
 }
 
 /** `JOBS` plain polling loops at once, each submitting its job and asking for it every `intervalMs`. */

@@ -1,13 +1,11 @@
-import {
-  type Provider,
-  assemblyAIProvider,
-  deepgramProvider,
-  genericProvider,
-  gladiaProvider,
-  revAIProvider,
-  speechmaticsProvider,
-} from "hookscribe";
 import { ConfigurationError } from "../errors/index.js";
+import { assemblyAIProvider } from "../providers/assemblyai.js";
+import { deepgramProvider } from "../providers/deepgram.js";
+import { genericProvider } from "../providers/generic.js";
+import { gladiaProvider } from "../providers/gladia.js";
+import type { Provider } from "../providers/provider.js";
+import { revAIProvider } from "../providers/revai.js";
+import { speechmaticsProvider } from "../providers/speechmatics.js";
 
 /** What the command knows of a provider: where its key comes from, and how to build it from flags. */
 interface CliProvider {
@@ -29,11 +27,25 @@ function given<T extends object>(settings: T): Partial<T> {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-/** The key of a real provider, which needs no other flag; a stray `--webhook-secret` is refused. */
-function keyOf(name: string, keyEnv: string, { apiKey, webhookSecret }: ProviderSettings): string {
-  if (webhookSecret !== undefined) throw new ConfigurationError(`--webhook-secret is for the generic provider; ${name} signs nothing, hookscribe checks its own per-job secret`);
-  if (!apiKey) throw new ConfigurationError(`missing the ${name} API key: pass --api-key or set ${keyEnv}`);
-  return apiKey;
+/**
+ * A real provider, which needs its key and no other flag: a missing key, or a stray
+ * `--webhook-secret`, is refused before `build` gets the key and the other settings.
+ */
+function realProvider(label: string, keyEnv: string, build: (apiKey: string, settings: ProviderSettings) => Provider): CliProvider {
+  return {
+    keyEnv,
+    create(settings) {
+      const { apiKey, webhookSecret } = settings;
+      if (webhookSecret !== undefined) throw new ConfigurationError(`--webhook-secret is for the generic provider; ${label} signs nothing, hookscribe checks its own per-job secret`);
+      if (!apiKey) throw new ConfigurationError(`missing the ${label} API key: pass --api-key or set ${keyEnv}`);
+      return build(apiKey, settings);
+    },
+  };
+}
+
+/** A factory that takes `--base-url` and `--region`; it checks the region against its provider's own list. */
+function withRegion<O extends { apiKey: string; baseUrl?: string; region?: string }>(factory: (options: O) => Provider) {
+  return (apiKey: string, { baseUrl, region }: ProviderSettings): Provider => factory({ apiKey, ...given({ baseUrl, region }) } as O);
 }
 
 /** Every provider the command speaks, by its `--provider` name. */
@@ -51,47 +63,14 @@ export const CLI_PROVIDERS = {
       return genericProvider({ baseUrl: baseUrl!, apiKey: apiKey!, webhookSecret: webhookSecret! });
     },
   },
-  assemblyai: {
-    keyEnv: "ASSEMBLYAI_API_KEY",
-    create(settings) {
-      const apiKey = keyOf("AssemblyAI", "ASSEMBLYAI_API_KEY", settings);
-      const { baseUrl, region } = settings;
-      return assemblyAIProvider({ apiKey, ...given({ baseUrl, region: region as "us" | "eu" | undefined }) });
-    },
-  },
-  deepgram: {
-    keyEnv: "DEEPGRAM_API_KEY",
-    create(settings) {
-      const apiKey = keyOf("Deepgram", "DEEPGRAM_API_KEY", settings);
-      const { baseUrl, region } = settings;
-      return deepgramProvider({ apiKey, ...given({ baseUrl, region: region as Parameters<typeof deepgramProvider>[0]["region"] }) });
-    },
-  },
-  revai: {
-    keyEnv: "REVAI_ACCESS_TOKEN",
-    create(settings) {
-      const apiKey = keyOf("Rev.ai", "REVAI_ACCESS_TOKEN", settings);
-      const { baseUrl, region } = settings;
-      return revAIProvider({ apiKey, ...given({ baseUrl, region: region as Parameters<typeof revAIProvider>[0]["region"] }) });
-    },
-  },
-  speechmatics: {
-    keyEnv: "SPEECHMATICS_API_KEY",
-    create(settings) {
-      const apiKey = keyOf("Speechmatics", "SPEECHMATICS_API_KEY", settings);
-      const { baseUrl, region } = settings;
-      return speechmaticsProvider({ apiKey, ...given({ baseUrl, region: region as Parameters<typeof speechmaticsProvider>[0]["region"] }) });
-    },
-  },
-  gladia: {
-    keyEnv: "GLADIA_API_KEY",
-    create(settings) {
-      const apiKey = keyOf("Gladia", "GLADIA_API_KEY", settings);
-      const { baseUrl, region } = settings;
-      if (region !== undefined) throw new ConfigurationError("--region: Gladia has one host for pre-recorded audio; use --base-url to point elsewhere");
-      return gladiaProvider({ apiKey, ...given({ baseUrl }) });
-    },
-  },
+  assemblyai: realProvider("AssemblyAI", "ASSEMBLYAI_API_KEY", withRegion(assemblyAIProvider)),
+  deepgram: realProvider("Deepgram", "DEEPGRAM_API_KEY", withRegion(deepgramProvider)),
+  revai: realProvider("Rev.ai", "REVAI_ACCESS_TOKEN", withRegion(revAIProvider)),
+  speechmatics: realProvider("Speechmatics", "SPEECHMATICS_API_KEY", withRegion(speechmaticsProvider)),
+  gladia: realProvider("Gladia", "GLADIA_API_KEY", (apiKey, { baseUrl, region }) => {
+    if (region !== undefined) throw new ConfigurationError("--region: Gladia has one host for pre-recorded audio; use --base-url to point elsewhere");
+    return gladiaProvider({ apiKey, ...given({ baseUrl }) });
+  }),
 } satisfies Record<string, CliProvider>;
 
 export type CliProviderName = keyof typeof CLI_PROVIDERS;

@@ -5,7 +5,7 @@ import type { EmulatedJob, JobSubmission } from "./dev-job.js";
 import type { ResolvedFaults } from "./dev-provider-options.js";
 import type { DevProviderStats } from "./dev-provider-stats.js";
 import type { Dialect, DialectApi, DialectRoute } from "./dialect.js";
-import { HttpError, drainRequestBody, parseJsonBody, send, sendJson } from "./http-io.js";
+import { type BodyRefusal, HttpError, drainRequestBody, parseJsonBody, send, sendJson } from "./http-io.js";
 import type { JobRunner } from "./job-runner.js";
 import type { JobTable } from "./job-table.js";
 import { servePublicFile } from "./public-files.js";
@@ -65,7 +65,9 @@ export class DevApi<R> implements DialectApi<R> {
   }
 
   job(jobId: string): EmulatedJob<R> {
-    return this.config.jobs.require(jobId);
+    const { jobs, dialect } = this.config;
+    if (dialect.notFound && !jobs.get(jobId)) throw dialect.notFound(jobId);
+    return jobs.require(jobId);
   }
 
   redeliver(job: EmulatedJob<R>): void {
@@ -73,8 +75,8 @@ export class DevApi<R> implements DialectApi<R> {
     void this.config.runner.redeliver(job);
   }
 
-  async readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
-    return parseJsonBody(await drainRequestBody(req), schema);
+  async readJson<S extends z.ZodType>(req: IncomingMessage, schema: S, refuse?: BodyRefusal): Promise<z.output<S>> {
+    return parseJsonBody(await drainRequestBody(req), schema, refuse);
   }
 
   readBody(req: IncomingMessage): Promise<Buffer> {

@@ -4,8 +4,9 @@ import { type WebhookNotification, transcriptRequestSchema, type transcriptSchem
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
 import type { EmulatedJob } from "./dev-job.js";
-import type { Dialect } from "./dialect.js";
+import { type Dialect, deliveredOn2xxFinalOn4xx } from "./dialect.js";
 import { HttpError } from "./http-io.js";
+import { meanConfidence } from "./mean-confidence.js";
 import type { JobResult } from "./transcript-engine.js";
 
 type TranscriptRequest = z.output<typeof transcriptRequestSchema>;
@@ -67,7 +68,7 @@ export function assemblyAIDialect(): Dialect<TranscriptRequest> {
       const body = Buffer.from(JSON.stringify(notification));
       return { url, method: "POST", headers: () => ({ "content-type": "application/json", ...headers }), body };
     },
-    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : statusCode >= 400 && statusCode < 500 ? "final" : "retry"),
+    verdict: deliveredOn2xxFinalOn4xx,
     retryDelaysMs: Array.from({ length: 9 }, () => 10_000),
   };
 }
@@ -116,7 +117,7 @@ function resultFields(result: JobResult) {
   return {
     text: result.text,
     words,
-    confidence: confidences.length > 0 ? confidences.reduce((sum, value) => sum + value, 0) / confidences.length : null,
+    confidence: meanConfidence(confidences) ?? null,
     audio_duration: result.durationSec ?? null,
     ...(result.language === undefined ? {} : { language_code: result.language }),
   };

@@ -5,8 +5,10 @@ import { DG_TOKEN_HEADER, type FailureCallback, type ListenResponse } from "../p
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
 import type { EmulatedJob } from "./dev-job.js";
-import type { Dialect } from "./dialect.js";
+import { type Dialect, deliveredOn2xxElseRetry } from "./dialect.js";
 import { HttpError } from "./http-io.js";
+import { meanConfidence } from "./mean-confidence.js";
+import { speakerNumbering } from "./speaker-numbering.js";
 import type { JobResult } from "./transcript-engine.js";
 
 /** The query parameters of a submit that shape its result. */
@@ -86,7 +88,7 @@ export function deepgramDialect(apiKeyId: string): Dialect<ListenRequest> {
         body,
       };
     },
-    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : "retry"),
+    verdict: deliveredOn2xxElseRetry,
     retryDelaysMs: Array.from({ length: 10 }, () => 30_000),
   };
 }
@@ -122,10 +124,9 @@ function metadata(job: EmulatedJob<ListenRequest>, durationSec: number): ListenR
 
 function listenResponse(job: EmulatedJob<ListenRequest>, result: JobResult): ListenResponse {
   const { punctuate, diarize, detectLanguage } = job.submission.request;
-  const speakers = new Map<string | undefined, number>();
+  const speakerOf = speakerNumbering();
   const words = result.words.map((word) => {
-    const speaker = speakers.get(word.speaker) ?? speakers.size;
-    speakers.set(word.speaker, speaker);
+    const speaker = speakerOf(word.speaker);
     return {
       word: word.text.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, ""),
       start: word.start,
@@ -135,7 +136,7 @@ function listenResponse(job: EmulatedJob<ListenRequest>, result: JobResult): Lis
       ...(punctuate ? { punctuated_word: word.text } : {}),
     };
   });
-  const confidence = words.length === 0 ? 0 : words.reduce((sum, word) => sum + word.confidence, 0) / words.length;
+  const confidence = meanConfidence(words.map((word) => word.confidence)) ?? 0;
   const transcript = punctuate ? result.text : words.map((word) => word.word).join(" ");
   return {
     metadata: metadata(job, result.durationSec ?? words.at(-1)?.end ?? 0),

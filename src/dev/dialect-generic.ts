@@ -5,7 +5,7 @@ import { signHmacHex } from "../verification/hmac-hex.js";
 import { signStandardWebhook } from "../verification/standard-webhooks.js";
 import { headerValue } from "../verification/verification.js";
 import type { EmulatedJob, WebhookStatus } from "./dev-job.js";
-import type { Dialect } from "./dialect.js";
+import { type Dialect, deliveredOn2xxFinalOn4xx } from "./dialect.js";
 import { HttpError } from "./http-io.js";
 
 /**
@@ -74,7 +74,7 @@ export function genericDialect(webhookSecret: string): Dialect<SubmitRequestBody
         body,
       };
     },
-    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : statusCode >= 400 && statusCode < 500 ? "final" : "retry"),
+    verdict: deliveredOn2xxFinalOn4xx,
     retryDelaysMs: [1000, 2000, 4000, 8000, 16000, 32000],
   };
 }

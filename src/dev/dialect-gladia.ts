@@ -5,7 +5,7 @@ import {
   GLADIA_KEY_HEADER,
   type GladiaCallback,
   type GladiaErrorBody,
-  type GladiaStatus,
+  type GladiaJobStatus,
   type GladiaSubmitBody,
   type GladiaTranscriptionResult,
   type GladiaUtterance,
@@ -14,14 +14,19 @@ import {
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
 import type { DevJobStatus, EmulatedJob } from "./dev-job.js";
-import type { Dialect, DialectApi } from "./dialect.js";
-import { HttpError } from "./http-io.js";
+import { type Dialect, deliveredOn2xxElseRetry } from "./dialect.js";
+import { HttpError, fieldOf } from "./http-io.js";
+import { meanConfidence } from "./mean-confidence.js";
+import { speakerNumbering } from "./speaker-numbering.js";
 import type { JobResult } from "./transcript-engine.js";
 
 /** The `error.code` of a failed job's callback and the `error_code` of its result (Gladia's example value). */
 const FAILURE_CODE = 500;
 
-const GLADIA_STATUS: Record<DevJobStatus, GladiaStatus> = { queued: "queued", processing: "processing", completed: "done", error: "error" };
+/** Gladia's status of a job in each of the emulator's. */
+const GLADIA_STATUS_BY_DEV_STATUS: Record<DevJobStatus, GladiaJobStatus> = { queued: "queued", processing: "processing", completed: "done", error: "error" };
+
+const JOB_PATH = "/v2/pre-recorded";
 
 /**
  * Gladia's pre-recorded API (v2): `x-gladia-key`, `POST /v2/pre-recorded` answered `201 {id,
@@ -40,18 +45,18 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
     },
     unauthorized: { message: "gladia key not found" },
     errorBody: (status, message) => ({ contentType: "application/json", body: errorBody(status, message) }),
+    // Gladia's 404 names the path asked for, which holds the job id.
+    notFound: (jobId) => new HttpError(404, "Not found", {}, errorBody(404, "Not found", `${JOB_PATH}/${jobId}`)),
     routes: (api) => [
       {
         method: "POST",
         pattern: /^\/v2\/pre-recorded$/,
         counts: "submits",
         async handle(req, res) {
-          const parsed = parseSubmit(await api.readBody(req));
-          if ("problems" in parsed) {
-            api.sendJson(res, 400, errorBody(400, "Bad Request", pathOf(req), parsed.problems));
-            return;
-          }
-          const { request } = parsed;
+          const request = await api.readJson(req, submitRequestSchema, (error) =>
+            badRequest(error === undefined ? ["body must be a JSON object"] : error.issues.map((issue) => `${fieldOf(issue)}: ${issue.message}`)),
+          );
+          if (request.callback === true && !request.callback_config) throw badRequest(["callback_config: required when callback is true"]);
           // Without `callback: true` nobody is called back (the SDK's polling): `webhook()` sends nothing.
           const submission = {
             audioUrl: request.audio_url,
@@ -65,7 +70,7 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
           // Gladia takes no idempotency key: every submit starts a job.
           await api.submit(res, submission, undefined, (job) => ({
             status: 201,
-            body: { id: job.jobId, result_url: new URL(`/v2/pre-recorded/${job.jobId}`, originOf(req)).href },
+            body: { id: job.jobId, result_url: new URL(`${JOB_PATH}/${job.jobId}`, originOf(req)).href },
           }));
         },
       },
@@ -73,10 +78,8 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
         method: "GET",
         pattern: /^\/v2\/pre-recorded\/([^/]+)$/,
         counts: "statusFetches",
-        async handle(req, res, [jobId = ""]) {
-          const job = knownJob(api, jobId);
-          if (job) api.sendJson(res, 200, jobBody(job));
-          else api.sendJson(res, 404, errorBody(404, "Not found", pathOf(req)));
+        async handle(_req, res, [jobId = ""]) {
+          api.sendJson(res, 200, jobBody(api.job(jobId)));
         },
       },
     ],
@@ -87,39 +90,20 @@ export function gladiaDialect(): Dialect<GladiaSubmitBody> {
       const body = Buffer.from(JSON.stringify(callbackBody(job, outcome)));
       return { url: submission.webhook.url, method: submission.webhook.method, headers: () => ({ "content-type": "application/json" }), body };
     },
-    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : "retry"),
+    verdict: deliveredOn2xxElseRetry,
     retryDelaysMs: [10_000, 60_000, 300_000],
   };
 }
 
-/** The submit body, or Gladia's list of what is wrong with it. */
-function parseSubmit(raw: Buffer): { request: GladiaSubmitBody } | { problems: string[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString("utf8"));
-  } catch {
-    return { problems: ["body must be a JSON object"] };
-  }
-  const parsed = submitRequestSchema.safeParse(json);
-  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`) };
-  if (parsed.data.callback === true && !parsed.data.callback_config) return { problems: ["callback_config: required when callback is true"] };
-  return { request: parsed.data };
+/** Gladia's `400` for a submit, listing what is wrong with it. */
+function badRequest(problems: string[]): HttpError {
+  return new HttpError(400, "Bad Request", {}, errorBody(400, "Bad Request", JOB_PATH, problems));
 }
 
 /** One language in `language_config` forces it; none or several mean detection. */
 function forcedLanguage(request: GladiaSubmitBody): string | undefined {
   const languages = request.language_config?.languages;
   return languages?.length === 1 ? languages[0] : undefined;
-}
-
-/** The job, or `undefined` where the shared lookup would answer a 404 that lacks Gladia's `path`. */
-function knownJob(api: DialectApi<GladiaSubmitBody>, jobId: string): EmulatedJob<GladiaSubmitBody> | undefined {
-  try {
-    return api.job(jobId);
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 404) return undefined;
-    throw error;
-  }
 }
 
 function errorBody(status: number, message: string, path?: string, validationErrors?: string[]): GladiaErrorBody {
@@ -133,10 +117,6 @@ function errorBody(status: number, message: string, path?: string, validationErr
   };
 }
 
-function pathOf(req: IncomingMessage): string {
-  return new URL(req.url ?? "/", "http://gladia.invalid").pathname;
-}
-
 function originOf(req: IncomingMessage): string {
   return `http://${headerValue(req.headers, "host") ?? "127.0.0.1"}`;
 }
@@ -148,7 +128,7 @@ function jobBody(job: EmulatedJob<GladiaSubmitBody>) {
     id: job.jobId,
     request_id: `G-${job.jobId.slice(0, 8)}`,
     version: 2,
-    status: GLADIA_STATUS[job.status],
+    status: GLADIA_STATUS_BY_DEV_STATUS[job.status],
     created_at: new Date(job.createdAt).toISOString(),
     completed_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
     custom_metadata: job.submission.request.custom_metadata ?? null,
@@ -198,17 +178,16 @@ function utterancesOf(words: Word[], language: string | undefined): GladiaUttera
     if (run && run[0]!.speaker === word.speaker) run.push(word);
     else runs.push([word]);
   }
-  const speakerNumbers = new Map<string, number>();
+  // Words without a label are nobody's: they neither get nor take a number.
+  const speakerOf = speakerNumbering();
   return runs.map((run) => {
     const label = run[0]!.speaker;
-    if (label !== undefined && !speakerNumbers.has(label)) speakerNumbers.set(label, speakerNumbers.size);
-    const confidences = run.map((word) => word.confidence ?? 1);
     return {
       start: run[0]!.start,
       end: run.at(-1)!.end,
-      confidence: confidences.reduce((sum, value) => sum + value, 0) / confidences.length,
+      confidence: meanConfidence(run.map((word) => word.confidence ?? 1))!,
       channel: 0,
-      ...(label === undefined ? {} : { speaker: speakerNumbers.get(label)! }),
+      ...(label === undefined ? {} : { speaker: speakerOf(label) }),
       ...(language === undefined ? {} : { language }),
       text: run.map((word) => word.text).join(" "),
       words: run.map((word, index) => ({ word: index === 0 ? word.text : ` ${word.text}`, start: word.start, end: word.end, confidence: word.confidence ?? 1 })),

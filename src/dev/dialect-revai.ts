@@ -10,11 +10,13 @@ import {
   TRANSCRIPT_JSON,
   submitRequestSchema,
 } from "../providers/revai-wire.js";
+import { bearerToken } from "../verification/bearer-token.js";
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
 import type { DevJobStatus, EmulatedJob } from "./dev-job.js";
-import type { Dialect, DialectApi, DialectRoute } from "./dialect.js";
-import { HttpError } from "./http-io.js";
+import type { Dialect, DialectApi } from "./dialect.js";
+import { HttpError, fieldOf } from "./http-io.js";
+import { speakerNumbering } from "./speaker-numbering.js";
 import type { JobResult } from "./transcript-engine.js";
 
 const PROBLEM_TYPES = {
@@ -24,7 +26,8 @@ const PROBLEM_TYPES = {
   unsupportedOutputFormat: "https://rev.ai/api/v1/errors/unsupported-output-format",
 };
 
-const REVAI_STATUSES: Record<DevJobStatus, RevAIJobStatus> = {
+/** Rev.ai's status of a job in each of the emulator's. */
+const REVAI_STATUS_BY_DEV_STATUS: Record<DevJobStatus, RevAIJobStatus> = {
   queued: "in_progress",
   processing: "in_progress",
   completed: "transcribed",
@@ -64,73 +67,71 @@ export function revAIDialect(): Dialect<SubmitRequestBody> {
     name: "revai",
     newJobId: () => Array.from({ length: 12 }, () => ID_ALPHABET[randomInt(ID_ALPHABET.length)]).join(""),
     hasApiKey(req, apiKey) {
-      const token = /^Bearer (.+)$/.exec(headerValue(req.headers, "authorization") ?? "")?.[1];
+      const token = bearerToken(req.headers);
       return token !== undefined && constantTimeEqual(token, apiKey);
     },
     unauthorized: { message: "Authorization has been denied for this request" },
     errorBody: (status, message) => ({ contentType: PROBLEM_JSON, body: { title: message, status } satisfies RevAIProblem }),
-    routes(api) {
-      const routes: DialectRoute[] = [
-        {
-          method: "POST",
-          pattern: /^\/speechtotext\/v1\/jobs$/,
-          counts: "submits",
-          async handle(req, res) {
-            const request = await readSubmit(api, req);
-            const audioUrl = request.source_config?.url ?? request.media_url;
-            if (audioUrl === undefined) throw invalidParameters({ source_config: ["The source_config field is required"] });
-            const notification = request.notification_config ?? (request.callback_url === undefined ? undefined : { url: request.callback_url });
-            const submission = {
-              audioUrl,
-              // No notification_config: the job is only polled, and gets no webhook.
-              webhook: notification && { url: notification.url, method: "POST" as const, headers: notification.auth_headers ?? {} },
-              language: request.language,
-              request,
-            };
-            // Rev.ai takes no idempotency key: a repeated submit is a second job.
-            await api.submit(res, submission, undefined, (job) => ({ status: 200, body: jobBody(job, "in_progress") }));
-          },
+    notFound: () => problem({ type: PROBLEM_TYPES.jobNotFound, title: "could not find job", status: 404 }),
+    routes: (api) => [
+      {
+        method: "POST",
+        pattern: /^\/speechtotext\/v1\/jobs$/,
+        counts: "submits",
+        async handle(req, res) {
+          const request = await readSubmit(api, req);
+          const audioUrl = request.source_config?.url ?? request.media_url;
+          if (audioUrl === undefined) throw invalidParameters({ source_config: ["The source_config field is required"] });
+          const notification = request.notification_config ?? (request.callback_url === undefined ? undefined : { url: request.callback_url });
+          const submission = {
+            audioUrl,
+            // No notification_config: the job is only polled, and gets no webhook.
+            webhook: notification && { url: notification.url, method: "POST" as const, headers: notification.auth_headers ?? {} },
+            language: request.language,
+            request,
+          };
+          // Rev.ai takes no idempotency key: a repeated submit is a second job.
+          await api.submit(res, submission, undefined, (job) => ({ status: 200, body: jobBody(job, "in_progress") }));
         },
-        {
-          method: "GET",
-          pattern: /^\/speechtotext\/v1\/jobs\/([^/]+)$/,
-          counts: "statusFetches",
-          async handle(_req, res, [jobId = ""]) {
-            const job = existingJob(api, jobId);
-            api.sendJson(res, 200, jobBody(job, REVAI_STATUSES[job.status]));
-          },
+      },
+      {
+        method: "GET",
+        pattern: /^\/speechtotext\/v1\/jobs\/([^/]+)$/,
+        counts: "statusFetches",
+        async handle(_req, res, [jobId = ""]) {
+          const job = api.job(jobId);
+          api.sendJson(res, 200, jobBody(job, REVAI_STATUS_BY_DEV_STATUS[job.status]));
         },
-        {
-          method: "GET",
-          pattern: /^\/speechtotext\/v1\/jobs\/([^/]+)\/transcript$/,
-          counts: "statusFetches",
-          async handle(req, res, [jobId = ""]) {
-            const job = existingJob(api, jobId);
-            const format = transcriptFormat(headerValue(req.headers, "accept"));
-            const { outcome } = job;
-            if (outcome?.status !== "completed") {
-              throw problem({
-                allowed_values: ["transcribed"],
-                current_value: REVAI_STATUSES[job.status],
-                type: PROBLEM_TYPES.invalidJobState,
-                title: "Job is in invalid state",
-                detail: "Job is in progress or failed",
-                status: 409,
-              });
-            }
-            const transcript = transcriptBody(outcome.result);
-            if (format === "text") api.send(res, 200, "text/plain; charset=utf-8", transcriptText(transcript));
-            else api.send(res, 200, TRANSCRIPT_JSON, JSON.stringify(transcript));
-          },
+      },
+      {
+        method: "GET",
+        pattern: /^\/speechtotext\/v1\/jobs\/([^/]+)\/transcript$/,
+        counts: "statusFetches",
+        async handle(req, res, [jobId = ""]) {
+          const job = api.job(jobId);
+          const format = transcriptFormat(headerValue(req.headers, "accept"));
+          const { outcome } = job;
+          if (outcome?.status !== "completed") {
+            throw problem({
+              allowed_values: ["transcribed"],
+              current_value: REVAI_STATUS_BY_DEV_STATUS[job.status],
+              type: PROBLEM_TYPES.invalidJobState,
+              title: "Job is in invalid state",
+              detail: "Job is in progress or failed",
+              status: 409,
+            });
+          }
+          const transcript = transcriptBody(outcome.result);
+          if (format === "text") api.send(res, 200, "text/plain; charset=utf-8", transcriptText(transcript));
+          else api.send(res, 200, TRANSCRIPT_JSON, JSON.stringify(transcript));
         },
-      ];
-      return routes;
-    },
+      },
+    ],
     webhook(job, status) {
       const target = job.submission.webhook;
       // Rev.ai announces only the end of a job, and only to a job that asked for it.
       if (status === "processing" || !target) return undefined;
-      const body = Buffer.from(JSON.stringify({ job: jobBody(job, REVAI_STATUSES[status]) }));
+      const body = Buffer.from(JSON.stringify({ job: jobBody(job, REVAI_STATUS_BY_DEV_STATUS[status]) }));
       return { url: target.url, method: "POST", headers: () => ({ "content-type": "application/json", ...target.headers }), body };
     },
     verdict: (statusCode) => (statusCode === 200 ? "delivered" : statusCode === 410 ? "final" : "retry"),
@@ -158,29 +159,12 @@ async function readSubmit(api: DialectApi<SubmitRequestBody>, req: IncomingMessa
   if (!contentType.startsWith("application/json")) {
     throw new HttpError(415, "The emulator takes JSON submits (source_config.url) only; multipart uploads are not emulated");
   }
-  let json: unknown;
-  try {
-    json = JSON.parse((await api.readBody(req)).toString("utf8"));
-  } catch {
-    throw invalidParameters({ body: ["The request body is not valid JSON"] });
-  }
-  const parsed = submitRequestSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const parameters: Record<string, string[]> = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path.map(String).join(".") || "body";
-    (parameters[field] ??= []).push(issue.message);
-  }
-  throw invalidParameters(parameters);
-}
-
-function existingJob(api: DialectApi<SubmitRequestBody>, jobId: string): EmulatedJob<SubmitRequestBody> {
-  try {
-    return api.job(jobId);
-  } catch (error) {
-    if (!(error instanceof HttpError) || error.status !== 404) throw error;
-    throw problem({ type: PROBLEM_TYPES.jobNotFound, title: "could not find job", status: 404 });
-  }
+  return api.readJson(req, submitRequestSchema, (error) => {
+    if (error === undefined) return invalidParameters({ body: ["The request body is not valid JSON"] });
+    const parameters: Record<string, string[]> = {};
+    for (const issue of error.issues) (parameters[fieldOf(issue)] ??= []).push(issue.message);
+    return invalidParameters(parameters);
+  });
 }
 
 /** `Accept` picks the transcript's format; without one Rev.ai answers JSON. */
@@ -221,12 +205,11 @@ function jobBody(job: EmulatedJob<SubmitRequestBody>, status: RevAIJobStatus): R
  * spaces between words as `punct` elements.
  */
 function transcriptBody(result: JobResult): RevAITranscriptBody {
-  const speakers = new Map<string | undefined, number>();
+  const speakerOf = speakerNumbering();
   const monologues: RevAITranscriptBody["monologues"] = [];
   let current: RevAITranscriptBody["monologues"][number] | undefined;
   for (const word of result.words) {
-    let speaker = speakers.get(word.speaker);
-    if (speaker === undefined) speakers.set(word.speaker, (speaker = speakers.size));
+    const speaker = speakerOf(word.speaker);
     if (current?.speaker === speaker) current.elements.push({ type: "punct", value: " " });
     else monologues.push((current = { speaker, elements: [] }));
     const [, spoken = "", punctuation = ""] = /^(.*?)([.,!?;:]*)$/s.exec(word.text) ?? [];

@@ -13,11 +13,12 @@ import {
   type transcriptSchema,
 } from "../providers/speechmatics-wire.js";
 import { describeIssues } from "../validation/describe-issues.js";
+import { bearerToken } from "../verification/bearer-token.js";
 import { constantTimeEqual } from "../verification/constant-time.js";
 import { headerValue } from "../verification/verification.js";
 import type { DevJobStatus, EmulatedJob, JobSubmission } from "./dev-job.js";
-import type { Dialect, DialectApi } from "./dialect.js";
-import { HttpError } from "./http-io.js";
+import { type Dialect, type DialectApi, deliveredOn2xxElseRetry } from "./dialect.js";
+import { HttpError, parseJsonBody } from "./http-io.js";
 import type { JobResult } from "./transcript-engine.js";
 
 type JobDetails = z.input<typeof jobDetailsResponseSchema>["job"];
@@ -40,7 +41,8 @@ function isAttachable(content: NotificationContent): content is Attachable {
   return content in ATTACHABLE;
 }
 
-const JOB_STATUSES: Record<DevJobStatus, JobStatus> = {
+/** Speechmatics' status of a job in each of the emulator's. */
+const SPEECHMATICS_STATUS_BY_DEV_STATUS: Record<DevJobStatus, JobStatus> = {
   queued: "running",
   processing: "running",
   completed: "done",
@@ -65,8 +67,8 @@ const ERROR_FOR_STATUS: Record<number, ErrorName> = {
  * `done` or `rejected` (with `errors`). Only the first `notification_config` entry is notified, once
  * the job ends, at its URL plus `?id=…&status=success|error`, with its `auth_headers` and a body
  * made of its `contents` (only `jobinfo` when the job failed). 2xx is delivered; anything else is
- * retried 15, 20 and 30 s later (the attempts of the notification failure example in Speechmatics'
- * docs), then given up. Unverified and chosen here: the transcript of an unfinished job is `404`
+ * retried 15, 20 and 30 s later, the attempts Speechmatics records for a notification that keeps
+ * failing, then given up. Unverified and chosen here: the transcript of an unfinished job is `404`
  * "Transcription not ready"; multipart parts are named after their content, `data_file` when
  * `contents` is omitted.
  */
@@ -75,7 +77,7 @@ export function speechmaticsDialect(): Dialect<JobConfig> {
     name: "speechmatics",
     newJobId: () => Array.from(randomBytes(10), (byte) => (byte % 36).toString(36)).join(""),
     hasApiKey(req, apiKey) {
-      const token = /^Bearer (.+)$/.exec(headerValue(req.headers, "authorization") ?? "")?.[1];
+      const token = bearerToken(req.headers);
       return token !== undefined && constantTimeEqual(token, apiKey);
     },
     unauthorized: { message: "Permission Denied" },
@@ -110,7 +112,7 @@ export function speechmaticsDialect(): Dialect<JobConfig> {
         counts: "statusFetches",
         async handle(req, res, [jobId = ""]) {
           const job = api.job(jobId);
-          if (job.outcome?.status !== "completed") throw new HttpError(404, `Transcription not ready: the job is ${JOB_STATUSES[job.status]}`);
+          if (job.outcome?.status !== "completed") throw new HttpError(404, `Transcription not ready: the job is ${SPEECHMATICS_STATUS_BY_DEV_STATUS[job.status]}`);
           const format = new URL(req.url ?? "", "http://dev-provider.invalid").searchParams.get("format") ?? "json-v2";
           if (format === "json-v2") return api.sendJson(res, 200, transcriptBody(job, job.outcome.result));
           if (format === "txt") return api.send(res, 200, "text/plain; charset=utf-8", job.outcome.result.text);
@@ -130,7 +132,7 @@ export function speechmaticsDialect(): Dialect<JobConfig> {
       const { contentType, body } = notificationBody(job, contents);
       return { url: target.href, method, headers: () => ({ ...headers, ...(contentType && { "content-type": contentType }) }), body };
     },
-    verdict: (statusCode) => (statusCode >= 200 && statusCode < 300 ? "delivered" : "retry"),
+    verdict: deliveredOn2xxElseRetry,
     retryDelaysMs: [15_000, 20_000, 30_000],
   };
 }
@@ -145,15 +147,9 @@ async function readJobConfig(api: DialectApi<JobConfig>, req: IncomingMessage): 
   });
   const text = form.get("config");
   if (typeof text !== "string") throw new HttpError(400, "Job rejected: Job config JSON is invalid. Error: the config part is missing");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "Job rejected: Job config JSON is invalid");
-  }
-  const parsed = jobConfigSchema.safeParse(json);
-  if (!parsed.success) throw new HttpError(400, `Job rejected: Job config JSON is invalid. Error: ${describeIssues(parsed.error)}`);
-  const config = parsed.data;
+  const config = parseJsonBody(Buffer.from(text), jobConfigSchema, (error) =>
+    new HttpError(400, `Job rejected: Job config JSON is invalid${error === undefined ? "" : `. Error: ${describeIssues(error)}`}`),
+  );
   if (!config.fetch_data) {
     if (form.has("data_file")) throw new HttpError(501, "Not Implemented: the emulator transcribes audio fetched from fetch_data.url only");
     throw new HttpError(400, "Missing data_file");
@@ -200,7 +196,7 @@ function jobDetails(job: EmulatedJob<JobConfig>): JobDetails {
     id: job.jobId,
     created_at: isoTime(job.createdAt),
     data_name: "",
-    status: JOB_STATUSES[job.status],
+    status: SPEECHMATICS_STATUS_BY_DEV_STATUS[job.status],
     ...(outcome?.status === "completed" && { duration: wholeSeconds(outcome.result) }),
     config: job.submission.request,
     ...(errors.length > 0 && { errors }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { EmulatedJob, JobSubmission, WebhookStatus } from "./dev-job.js";
+import type { BodyRefusal, HttpError } from "./http-io.js";
 
 /** The wire formats the emulator speaks: our reference protocol, and each real provider's. */
 export const DIALECT_NAMES = ["generic", "assemblyai", "deepgram", "revai", "speechmatics", "gladia"] as const;
@@ -17,6 +18,16 @@ export interface OutgoingWebhook {
 
 /** How a provider's sender reads the receiver's answer to one attempt. */
 export type AttemptVerdict = "delivered" | "retry" | "final";
+
+/** A sender that takes any 2xx as delivered and retries anything else, a 4xx included. */
+export function deliveredOn2xxElseRetry(statusCode: number): AttemptVerdict {
+  return statusCode >= 200 && statusCode < 300 ? "delivered" : "retry";
+}
+
+/** A sender that takes any 2xx as delivered, gives up on a 4xx (the receiver refused it for good) and retries anything else. */
+export function deliveredOn2xxFinalOn4xx(statusCode: number): AttemptVerdict {
+  return statusCode >= 400 && statusCode < 500 ? "final" : deliveredOn2xxElseRetry(statusCode);
+}
 
 export interface DialectRoute {
   method: string;
@@ -41,12 +52,15 @@ export interface DialectApi<R> {
     idempotencyKey: string | undefined,
     answer: (job: EmulatedJob<R>) => { status: number; body: unknown },
   ): Promise<void>;
-  /** A job by its id, or a `404` in the dialect's format. */
+  /** A job by its id, or a `404` in the dialect's format (its `notFound` where it has one). */
   job(jobId: string): EmulatedJob<R>;
   /** Starts sending a finished job's terminal webhook again (generic's `/redeliver`). */
   redeliver(job: EmulatedJob<R>): void;
-  /** The request body as JSON checked against `schema`, or the dialect's `400`. */
-  readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>>;
+  /**
+   * The request body as JSON checked against `schema`, or a `400`: `refuse`'s, for a dialect whose
+   * provider words it its own way, else the dialect's error body with a generic message.
+   */
+  readJson<S extends z.ZodType>(req: IncomingMessage, schema: S, refuse?: BodyRefusal): Promise<z.output<S>>;
   readBody(req: IncomingMessage): Promise<Buffer>;
   sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void;
   /** Sends a body that is not `application/json` (problem+json, plain text). */
@@ -68,6 +82,8 @@ export interface Dialect<R> {
   readonly unauthorized: { message: string; headers?: Record<string, string> };
   /** The provider's error body for `status` and `message`, with its content type. */
   errorBody(status: number, message: string): { contentType: string; body: unknown };
+  /** The `404` for an unknown job id, where the provider's carries more than `errorBody` gives. */
+  notFound?(jobId: string): HttpError;
   /** The API beyond `/files/`. */
   routes(api: DialectApi<R>): DialectRoute[];
   /** The webhook announcing that `job` reached `status`; `undefined` when this provider sends none for it. */

@@ -43,16 +43,32 @@ export function drainRequestBody(req: IncomingMessage, maxBytes = MAX_REQUEST_BY
   });
 }
 
-export function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S): z.output<S> {
+/**
+ * How a dialect answers JSON it cannot take: `error` says what does not fit the schema, and is
+ * `undefined` when the text is not JSON at all.
+ */
+export type BodyRefusal = (error: z.ZodError | undefined) => HttpError;
+
+/** A `400` with a generic message, in the dialect's error body. */
+const refuseBody: BodyRefusal = (error) =>
+  new HttpError(400, error === undefined ? "Request body is not valid JSON" : `Invalid request body: ${describeIssues(error)}`);
+
+/** `raw` as JSON checked against `schema`; what does not do is thrown as `refuse` words it. */
+export function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S, refuse: BodyRefusal = refuseBody): z.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(raw.toString("utf8"));
   } catch {
-    throw new HttpError(400, "Request body is not valid JSON");
+    throw refuse(undefined);
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, `Invalid request body: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw refuse(parsed.error);
   return parsed.data;
+}
+
+/** The field an issue is about, as providers name it in their errors: its dotted path, `body` for the body itself. */
+export function fieldOf(issue: z.core.$ZodIssue): string {
+  return issue.path.map(String).join(".") || "body";
 }
 
 /** Sends `text` whole, with its length and `contentType`. */

@@ -1,8 +1,6 @@
 import { z } from "zod";
 import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Word } from "../domain/transcript.js";
-import { SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import { headerValue } from "../verification/verification.js";
@@ -17,6 +15,8 @@ import {
 import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
+import { regionalBaseUrl } from "./regional-base-url.js";
+import { refuseReservedParams } from "./reserved-params.js";
 
 const NAME = "assemblyai";
 
@@ -130,14 +130,14 @@ export interface AssemblyAIProviderOptions extends ProviderRequestOptions {
   params?: AssemblyAIParams;
 }
 
-/** Why each field hookscribe sets cannot come from `params`. */
-const RESERVED_PARAMS = new Map([
-  ["audio_url", "set from the audio URL given to transcribe()"],
-  ["webhook_url", "set by hookscribe to the job's own webhook URL"],
-  ["webhook_auth_header_name", "set by hookscribe to carry the job's webhook secret"],
-  ["webhook_auth_header_value", "set by hookscribe to carry the job's webhook secret"],
-  ["language_code", "set from transcribe(url, { language })"],
-]);
+/** The fields hookscribe sets itself, and where each one's value comes from. */
+const RESERVED_PARAMS = {
+  audio_url: "the audio URL given to transcribe()",
+  webhook_url: "the job's own webhook URL",
+  webhook_auth_header_name: "the header carrying the job's webhook secret",
+  webhook_auth_header_value: "the job's webhook secret",
+  language_code: "transcribe()'s language option",
+};
 
 const paramsSchema = z
   .looseObject({
@@ -152,26 +152,19 @@ const paramsSchema = z
     redact_pii_policies: z.array(z.string().min(1)).optional(),
     redact_pii_audio: z.boolean().optional(),
   })
-  .superRefine((params, context) => {
-    for (const key of Object.keys(params)) {
-      const reason = RESERVED_PARAMS.get(key);
-      if (reason) context.addIssue({ code: "custom", path: [key], message: `${reason}; params cannot override it` });
-    }
-  });
+  .superRefine(refuseReservedParams(RESERVED_PARAMS));
 
-const optionsSchema = z
-  .strictObject({
+const optionsSchema = regionalBaseUrl(
+  z.strictObject({
     apiKey: z.string().min(1),
     region: z.enum(["us", "eu"]).optional(),
     baseUrl: z.string().url().optional(),
     params: paramsSchema.prefault({}),
     ...providerRequestShape,
-  })
-  .superRefine((options, context) => {
-    if (options.region !== undefined && options.baseUrl !== undefined) {
-      context.addIssue({ code: "custom", path: ["region"], message: "give region or baseUrl, not both (region only picks AssemblyAI's host for that region)" });
-    }
-  });
+  }),
+  (region) => REGION_BASE_URLS[region],
+  REGION_BASE_URLS.us,
+);
 
 // Fails to compile when the interfaces above and the schemas disagree on a field.
 true satisfies Same<z.input<typeof paramsSchema>, AssemblyAIParams>;
@@ -183,14 +176,15 @@ true satisfies Same<z.input<typeof optionsSchema>, AssemblyAIProviderOptions>;
  */
 export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider {
   const config = parseOptions(optionsSchema, options, "assemblyAIProvider");
-  const baseUrl = config.baseUrl ?? REGION_BASE_URLS[config.region ?? "us"];
+  const { baseUrl } = config;
   const api = createProviderApi({
     provider: NAME,
     baseUrl,
     // AssemblyAI takes the bare key, without a scheme.
     headers: { authorization: config.apiKey },
     request: config,
-    errorText: (body) => errorResponseSchema.safeParse(body).data?.error,
+    errorSchema: errorResponseSchema,
+    errorText: (answer) => answer.error,
     idempotentSubmits: false,
   });
 
@@ -207,12 +201,8 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
         webhook_auth_header_value: request.webhookSecret,
         language_code: request.language === undefined ? undefined : toLanguageCode(request.language),
       };
-      const answer = await api.submit("v2/transcript", { json: body, signal: context.signal });
-      const parsed = transcriptSchema.safeParse(answer);
-      if (!parsed.success) {
-        throw new SubmitError(`${NAME} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });
-      }
-      return { jobId: parsed.data.id };
+      const transcript = await api.submit("v2/transcript", { json: body, signal: context.signal }, transcriptSchema);
+      return { jobId: transcript.id };
     },
 
     acceptsContentType: isJsonOrUntyped,

@@ -2,8 +2,7 @@ import { z } from "zod";
 import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Word } from "../domain/transcript.js";
 import { isLoopback } from "../shared/loopback.js";
-import { ConfigurationError, SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
+import { ConfigurationError } from "../errors/index.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import { constantTimeEqual } from "../verification/constant-time.js";
@@ -22,9 +21,11 @@ import {
   failureCallbackSchema,
   listenResponseSchema,
 } from "./deepgram-wire.js";
-import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
+import { isJsonOrUntyped, jsonOrUndefined, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider, SubmitRequest } from "./provider.js";
+import { regionalBaseUrl } from "./regional-base-url.js";
+import { refuseReservedParams } from "./reserved-params.js";
 
 const NAME = "deepgram";
 const DEFAULT_BASE_URL = "https://api.deepgram.com";
@@ -147,12 +148,12 @@ export interface DeepgramProviderOptions extends ProviderRequestOptions {
   params?: DeepgramParams;
 }
 
-/** What hookscribe sets itself, and what to use instead. */
-const RESERVED_PARAMS: Record<string, string> = {
-  callback: "hookscribe sets it to the job's webhook URL",
-  callback_method: "hookscribe's receiver takes POST",
-  extra: "hookscribe sends transcribe()'s metadata and the job's webhook secret there; pass metadata to transcribe()",
-  language: "pass language to transcribe()",
+/** The parameters hookscribe sets itself, and where each one's value comes from. */
+const RESERVED_PARAMS = {
+  callback: "the job's own webhook URL",
+  callback_method: "POST, the method hookscribe's receiver takes",
+  extra: "transcribe()'s metadata option and the job's webhook secret",
+  language: "transcribe()'s language option",
 };
 
 const paramValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
@@ -170,30 +171,20 @@ const paramsSchema = z
     tag: z.union([z.string(), z.array(z.string())]).optional(),
   })
   .catchall(paramValueSchema.optional())
-  .superRefine((params, context) => {
-    for (const name of Object.keys(params)) {
-      const reason = RESERVED_PARAMS[name];
-      if (reason !== undefined) context.addIssue({ code: "custom", path: [name], message: `cannot be set here: ${reason}` });
-    }
-  });
+  .superRefine(refuseReservedParams(RESERVED_PARAMS));
 
-const optionsSchema = z
-  .strictObject({
+const optionsSchema = regionalBaseUrl(
+  z.strictObject({
     apiKey: z.string().min(1),
     apiKeyId: z.string().min(1).optional(),
     baseUrl: z.string().url().optional(),
     region: z.enum(REGIONS).optional(),
     params: paramsSchema.default({}),
     ...providerRequestShape,
-  })
-  .refine((options) => options.baseUrl === undefined || options.region === undefined, {
-    message: "give region or baseUrl, not both (region only picks a base URL)",
-    path: ["region"],
-  })
-  .transform(({ region, ...options }) => ({
-    ...options,
-    baseUrl: options.baseUrl ?? (region === undefined ? DEFAULT_BASE_URL : REGION_BASE_URLS[region]),
-  }));
+  }),
+  (region) => REGION_BASE_URLS[region],
+  DEFAULT_BASE_URL,
+);
 
 // Fails to compile when the interfaces above and the schema disagree on a field.
 true satisfies Same<z.input<typeof optionsSchema>, DeepgramProviderOptions>;
@@ -210,10 +201,8 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
     baseUrl,
     headers: { authorization: `Token ${config.apiKey}` },
     request: config,
-    errorText: (body) => {
-      const error = errorResponseSchema.safeParse(body).data;
-      return typeof error === "string" ? error : (error?.err_msg ?? error?.message ?? error?.err_code ?? error?.category);
-    },
+    errorSchema: errorResponseSchema,
+    errorText: (error) => (typeof error === "string" ? error : (error.err_msg ?? error.message ?? error.err_code ?? error.category)),
     idempotentSubmits: false,
   });
 
@@ -223,12 +212,8 @@ export function deepgramProvider(options: DeepgramProviderOptions): Provider {
 
     async submit(request, context) {
       const searchParams = listenQuery(request, config.params);
-      const body = await api.submit("v1/listen", { searchParams, json: { url: request.audioUrl }, signal: context.signal });
-      const parsed = acceptedResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new SubmitError(`${NAME} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });
-      }
-      return { jobId: parsed.data.request_id };
+      const accepted = await api.submit("v1/listen", { searchParams, json: { url: request.audioUrl }, signal: context.signal }, acceptedResponseSchema);
+      return { jobId: accepted.request_id };
     },
 
     // Deepgram does not document the callback's content type: JSON, or none at all, is accepted.
@@ -309,14 +294,6 @@ function extraPairs(request: SubmitRequest): [string, string][] {
   pairs.push([CALLBACK_SECRET_KEY, request.webhookSecret]);
   if (request.language !== undefined) pairs.push([REQUESTED_LANGUAGE_KEY, request.language]);
   return pairs;
-}
-
-function jsonOrUndefined(rawBody: Buffer): unknown {
-  try {
-    return JSON.parse(rawBody.toString("utf8"));
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import { verifyHmacHex } from "../verification/hmac-hex.js";
@@ -84,7 +82,8 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     baseUrl: config.baseUrl,
     headers: { authorization: `Bearer ${config.apiKey}` },
     request: config,
-    errorText: (body) => errorResponseSchema.safeParse(body).data?.error,
+    errorSchema: errorResponseSchema,
+    errorText: (answer) => answer.error,
     idempotentSubmits: true,
   });
 
@@ -93,22 +92,22 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     baseUrl: config.baseUrl,
 
     async submit(request, context) {
-      const body = await api.submit("v1/transcripts", {
-        json: {
-          audio_url: request.audioUrl,
-          webhook_url: request.webhookUrl,
-          language: request.language,
-          metadata: request.metadata,
+      const answer = await api.submit(
+        "v1/transcripts",
+        {
+          json: {
+            audio_url: request.audioUrl,
+            webhook_url: request.webhookUrl,
+            language: request.language,
+            metadata: request.metadata,
+          },
+          // The same key on every retry lets the provider answer a retried POST with the first job.
+          headers: { "idempotency-key": context.idempotencyKey },
+          signal: context.signal,
         },
-        // The same key on every retry lets the provider answer a retried POST with the first job.
-        headers: { "idempotency-key": context.idempotencyKey },
-        signal: context.signal,
-      });
-      const parsed = submitResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new SubmitError(`${config.name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });
-      }
-      return { jobId: parsed.data.job_id };
+        submitResponseSchema,
+      );
+      return { jobId: answer.job_id };
     },
 
     acceptsContentType: isJsonContentType,

@@ -82,8 +82,8 @@ export type GladiaUtterance = z.infer<typeof utteranceSchema>;
 const customMetadataSchema = z.record(z.string(), z.unknown()).nullable().optional();
 
 /** The job states `GET /v2/pre-recorded/{id}` reports. */
-const GLADIA_STATUSES = ["queued", "processing", "done", "error"] as const;
-export type GladiaStatus = (typeof GLADIA_STATUSES)[number];
+const GLADIA_JOB_STATUSES = ["queued", "processing", "done", "error"] as const;
+export type GladiaJobStatus = (typeof GLADIA_JOB_STATUSES)[number];
 
 const jobFields = {
   id: z.string().min(1),

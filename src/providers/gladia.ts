@@ -1,8 +1,6 @@
 import { z } from "zod";
 import type { ProviderEvent } from "../domain/provider-event.js";
 import type { TranscriptResult, Word } from "../domain/transcript.js";
-import { SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
 import {
@@ -20,7 +18,9 @@ import {
 import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
+import { refuseReservedParams } from "./reserved-params.js";
 
+const NAME = "gladia";
 const GLADIA_BASE_URL = "https://api.gladia.io";
 
 /** Speaker recognition settings, used when `diarization` is on. */
@@ -189,15 +189,15 @@ export interface GladiaProviderOptions extends ProviderRequestOptions {
   params?: GladiaParams;
 }
 
-/** The submit fields hookscribe sets itself, and where each one comes from. */
-const HOOKSCRIBE_FIELDS = new Map([
-  ["audio_url", "the audio URL given to transcribe()"],
-  ["callback", "its own callback, which resolves transcribe()"],
-  ["callback_config", "its own callback, which resolves transcribe()"],
-  ["callback_url", "its own callback, which resolves transcribe()"],
-  ["language_config", "transcribe()'s language option"],
-  ["custom_metadata", "transcribe()'s metadata option"],
-]);
+/** The fields hookscribe sets itself, and where each one's value comes from. */
+const RESERVED_PARAMS = {
+  audio_url: "the audio URL given to transcribe()",
+  callback: "its own callback, which resolves transcribe()",
+  callback_config: "its own callback, which resolves transcribe()",
+  callback_url: "its own callback, which resolves transcribe()",
+  language_config: "transcribe()'s language option",
+  custom_metadata: "transcribe()'s metadata option",
+};
 
 const paramsSchema = z
   .looseObject({
@@ -224,12 +224,7 @@ const paramsSchema = z
     named_entity_recognition: z.boolean().optional(),
     sentiment_analysis: z.boolean().optional(),
   })
-  .superRefine((params, context) => {
-    for (const key of Object.keys(params)) {
-      const source = HOOKSCRIBE_FIELDS.get(key);
-      if (source) context.addIssue({ code: "custom", path: [key], message: `hookscribe sets this field from ${source}; remove it from params` });
-    }
-  });
+  .superRefine(refuseReservedParams(RESERVED_PARAMS));
 
 const optionsSchema = z.strictObject({
   apiKey: z.string().min(1),
@@ -248,22 +243,18 @@ true satisfies Same<z.input<typeof optionsSchema>, GladiaProviderOptions>;
  */
 export function gladiaProvider(options: GladiaProviderOptions): Provider {
   const config = parseOptions(optionsSchema, options, "gladiaProvider");
-  const name = "gladia";
   const api = createProviderApi({
-    provider: name,
+    provider: NAME,
     baseUrl: config.baseUrl,
     headers: { [GLADIA_KEY_HEADER]: config.apiKey },
     request: config,
-    errorText: (body) => {
-      const error = errorResponseSchema.safeParse(body).data;
-      if (!error?.validation_errors?.length) return error?.message;
-      return `${error.message} (${error.validation_errors.join("; ")})`;
-    },
+    errorSchema: errorResponseSchema,
+    errorText: (error) => (error.validation_errors?.length ? `${error.message} (${error.validation_errors.join("; ")})` : error.message),
     idempotentSubmits: false,
   });
 
   return {
-    name,
+    name: NAME,
     baseUrl: config.baseUrl,
 
     async submit(request, context) {
@@ -277,12 +268,8 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
         ...(request.language === undefined ? {} : { language_config: { languages: [request.language] } }),
         ...(request.metadata === undefined ? {} : { custom_metadata: request.metadata }),
       };
-      const answer = await api.submit("v2/pre-recorded", { json: body, signal: context.signal });
-      const parsed = submitResponseSchema.safeParse(answer);
-      if (!parsed.success) {
-        throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });
-      }
-      return { jobId: parsed.data.id };
+      const created = await api.submit("v2/pre-recorded", { json: body, signal: context.signal }, submitResponseSchema);
+      return { jobId: created.id };
     },
 
     // Gladia documents JSON callbacks but not their headers: a callback without a Content-Type is still read.
@@ -293,12 +280,12 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
     authenticate: () => ({ ok: true }),
 
     parse(request) {
-      return callbackEvent(parseJsonWebhook(request, callbackSchema, name));
+      return callbackEvent(parseJsonWebhook(request, callbackSchema, NAME));
     },
 
     async fetchResult(jobId, fetchOptions) {
       const body = await api.fetch(`v2/pre-recorded/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
-      return jobEvent(parsePayload(jobResponseSchema, body, name, `result of job ${jobId}`));
+      return jobEvent(parsePayload(jobResponseSchema, body, NAME, `result of job ${jobId}`));
     },
   };
 }

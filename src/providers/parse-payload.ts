@@ -15,13 +15,18 @@ export function parsePayload<S extends z.ZodType>(schema: S, value: unknown, pro
 
 /** A webhook's JSON body, validated like `parsePayload`; a body that is not JSON is a `ProviderPayloadError` too. */
 export function parseJsonWebhook<S extends z.ZodType>(request: WebhookRequest, schema: S, provider: string): z.output<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(request.rawBody.toString("utf8"));
-  } catch {
-    throw new ProviderPayloadError(provider, `The ${provider} webhook body is not valid JSON (${request.rawBody.length} bytes)`);
-  }
+  const json = jsonOrUndefined(request.rawBody);
+  if (json === undefined) throw new ProviderPayloadError(provider, `The ${provider} webhook body is not valid JSON (${request.rawBody.length} bytes)`);
   return parsePayload(schema, json, provider, "webhook body");
+}
+
+/** A body as JSON, or `undefined` when it is not JSON (JSON itself has no `undefined`); never throws. */
+export function jsonOrUndefined(rawBody: Buffer): unknown {
+  try {
+    return JSON.parse(rawBody.toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }
 
 /** `application/json` or any `application/*+json`: what most providers send their webhooks as. */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { backoffDelay } from "../shared/backoff.js";
 import { delaysOutOfOrderIssue, delaysInOrder } from "../validation/delays-in-order.js";
+import { describeIssues } from "../validation/describe-issues.js";
 import type { Same } from "../validation/type-equality.js";
 
 /** Retries of one request to a provider's API (a submit, a result fetch), exponential with jitter. */
@@ -58,31 +59,40 @@ true satisfies Same<z.input<z.ZodObject<typeof providerRequestShape>>, ProviderR
 type ResolvedRequestOptions = z.output<z.ZodObject<typeof providerRequestShape>>;
 
 /** Reads the provider's own error text out of an error answer's JSON body; `undefined` when it has none. */
-export type ErrorTextReader = (body: unknown) => string | undefined;
+type ErrorTextReader = (body: unknown) => string | undefined;
 
 /** A provider's HTTP API: its auth headers, timeout and retry policy, and its errors mapped to hookscribe's. */
 export interface ProviderApi {
   /**
-   * POSTs a submit and reads its JSON answer; rejects with a `SubmitError` (or an `AbortError`).
-   * Retried per `retry`, except where the provider takes no idempotency key: then only when it
-   * certainly did not take the job (429, 503, connection refused), so a retry never bills twice.
+   * POSTs a submit and reads its JSON answer, checked against `schema`; rejects with a
+   * `SubmitError` (or an `AbortError`), also when the provider took the job but answered a body
+   * that does not fit. Retried per `retry`, except where the provider takes no idempotency key:
+   * then only when it certainly did not take the job (429, 503, connection refused), so a retry
+   * never bills twice.
    */
-  submit(path: string, options: Options): Promise<unknown>;
+  submit<S extends z.ZodType>(path: string, options: Options, schema: S): Promise<z.output<S>>;
   /** GETs a job's status or result as JSON; rejects with a `FetchResultError` (or an `AbortError`). */
   fetch(path: string, jobId: string, options: Options): Promise<unknown>;
 }
 
-export function createProviderApi(config: {
+export function createProviderApi<E extends z.ZodType>(config: {
   /** The provider's name, for messages. */
   provider: string;
   baseUrl: string;
   headers: Record<string, string>;
   request: ResolvedRequestOptions;
-  errorText: ErrorTextReader;
+  /** The provider's error answer; an answer that does not fit it carries no error text. */
+  errorSchema: E;
+  /** The provider's own error text, out of an error answer that fits `errorSchema`. */
+  errorText(answer: z.output<E>): string | undefined;
   /** The provider recognises a retried submit as the same job (an idempotency key). */
   idempotentSubmits: boolean;
 }): ProviderApi {
   const { request } = config;
+  const errorText: ErrorTextReader = (body) => {
+    const answer = config.errorSchema.safeParse(body);
+    return answer.success ? config.errorText(answer.data) : undefined;
+  };
   const retry: RetryOptions = {
     limit: request.retry.limit,
     methods: ["get", "post", "put", "delete"],
@@ -94,7 +104,7 @@ export function createProviderApi(config: {
   const http = ky.create({ prefixUrl: config.baseUrl.replace(/\/+$/, ""), headers: config.headers, timeout: request.requestTimeoutMs, retry });
   const submitFailure = async (error: unknown, signal: AbortSignal | undefined): Promise<Error> => {
     if (isAbort(error)) return new AbortError(undefined, signal?.reason);
-    const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+    const { status, providerMessage } = await describeHttpFailure(error, errorText);
     if (status === undefined) return new SubmitError(`Could not reach ${config.provider} at ${config.baseUrl}: ${providerMessage}`, {});
     return new SubmitError(`${config.provider} refused the submit with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
       status,
@@ -103,7 +113,7 @@ export function createProviderApi(config: {
   };
   const fetchFailure = async (error: unknown, jobId: string, signal: AbortSignal | undefined): Promise<Error> => {
     if (isAbort(error)) return new AbortError(jobId, signal?.reason);
-    const { status, providerMessage } = await describeHttpFailure(error, config.errorText);
+    const { status, providerMessage } = await describeHttpFailure(error, errorText);
     return new FetchResultError(
       jobId,
       `Fetching job ${jobId} from ${config.provider} failed${status === undefined ? "" : ` with HTTP ${status}${hintFor(status)}`}: ${providerMessage ?? "no error text"}`,
@@ -112,12 +122,21 @@ export function createProviderApi(config: {
   };
   const submitRetry = config.idempotentSubmits ? {} : { retry: { ...retry, shouldRetry: certainlyNotTaken } };
   return {
-    async submit(path, options) {
+    async submit(path, options, schema) {
+      let status: number;
+      let body: unknown;
       try {
-        return await http.post(path, { ...options, ...submitRetry }).json();
+        const answer = http.post(path, { ...options, ...submitRetry });
+        body = await answer.json();
+        ({ status } = await answer);
       } catch (error) {
         throw await submitFailure(error, options.signal ?? undefined);
       }
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        throw new SubmitError(`${config.provider} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status });
+      }
+      return parsed.data;
     },
     async fetch(path, jobId, options) {
       try {

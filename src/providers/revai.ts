@@ -2,14 +2,15 @@ import { z } from "zod";
 import type { ProviderEvent } from "../domain/provider-event.js";
 import type { ProviderJobStatus } from "../domain/job-status.js";
 import type { TranscriptResult, Word } from "../domain/transcript.js";
-import { ConfigurationError, SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
+import { ConfigurationError } from "../errors/index.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
-import { headerValue } from "../verification/verification.js";
+import { bearerToken } from "../verification/bearer-token.js";
 import { isJsonOrUntyped, parseJsonWebhook, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
+import { regionalBaseUrl } from "./regional-base-url.js";
+import { refuseReservedParams } from "./reserved-params.js";
 import {
   METADATA_MAX_CHARS,
   type RevAIJob,
@@ -22,6 +23,8 @@ import {
   transcriptSchema,
   webhookBodySchema,
 } from "./revai-wire.js";
+
+const NAME = "revai";
 
 /** Rev.ai's deployments; an access token works only against the deployment that issued it. */
 export type RevAIRegion = "us" | "eu";
@@ -103,8 +106,8 @@ export interface RevAIParams {
   [field: string]: unknown;
 }
 
-/** The fields hookscribe sets itself, and which `transcribe()` input or setting owns each. */
-const RESERVED_PARAMS: Record<string, string> = {
+/** The fields hookscribe sets itself, and where each one's value comes from. */
+const RESERVED_PARAMS = {
   source_config: "the audio URL given to transcribe()",
   media_url: "the audio URL given to transcribe()",
   notification_config: "the per-job webhook URL and its Authorization secret",
@@ -154,30 +157,25 @@ const paramsSchema = z
     custom_vocabularies: z.array(z.object({ phrases: z.array(z.string().min(1)).min(1) })).optional(),
     delete_after_seconds: z.number().int().nonnegative().optional(),
   })
-  .superRefine((params, context) => {
-    for (const key of Object.keys(params)) {
-      const owner = RESERVED_PARAMS[key];
-      if (owner) context.addIssue({ code: "custom", path: [key], message: `hookscribe sets this field (${owner}); it cannot be given in params` });
-    }
-  });
+  .superRefine(refuseReservedParams(RESERVED_PARAMS));
 
-const optionsSchema = z
-  .strictObject({
+const optionsSchema = regionalBaseUrl(
+  z.strictObject({
     apiKey: z.string().min(1),
     region: z.enum(["us", "eu"]).optional(),
     baseUrl: z.string().url().optional(),
     params: paramsSchema.default({}),
     ...providerRequestShape,
-  })
-  .refine((options) => options.region === undefined || options.baseUrl === undefined, {
-    path: ["baseUrl"],
-    message: "give region or baseUrl, not both: the region already names its base URL",
-  });
+  }),
+  (region) => REGION_BASE_URLS[region],
+  REGION_BASE_URLS.us,
+);
 
 // Fails to compile when the interfaces above and the schema disagree on a field.
 true satisfies Same<z.input<typeof optionsSchema>, RevAIProviderOptions>;
 
-const STATUSES: Record<RevAIJobStatus, ProviderJobStatus> = {
+/** hookscribe's status of a job in each of Rev.ai's. */
+const JOB_STATUS_BY_REVAI_STATUS: Record<RevAIJobStatus, ProviderJobStatus> = {
   in_progress: "processing",
   transcribed: "completed",
   failed: "error",
@@ -190,65 +188,61 @@ const STATUSES: Record<RevAIJobStatus, ProviderJobStatus> = {
  */
 export function revAIProvider(options: RevAIProviderOptions): Provider {
   const config = parseOptions(optionsSchema, options, "revAIProvider");
-  const name = "revai";
-  const baseUrl = config.baseUrl ?? REGION_BASE_URLS[config.region ?? "us"];
+  const { baseUrl } = config;
   const api = createProviderApi({
-    provider: name,
+    provider: NAME,
     baseUrl,
     headers: { authorization: `Bearer ${config.apiKey}` },
     request: config,
-    errorText: (body) => describeProblem(problemSchema.safeParse(body).data),
+    errorSchema: problemSchema,
+    errorText: describeProblem,
     idempotentSubmits: false,
   });
 
-  function getJson(path: string, jobId: string, signal: AbortSignal | undefined, accept?: string): Promise<unknown> {
-    return api.fetch(path, jobId, { signal, ...(accept ? { headers: { accept } } : {}) });
-  }
-
   return {
-    name,
+    name: NAME,
     baseUrl,
 
     async submit(request, context) {
       const metadata = encodeMetadata(request.metadata);
-      const body = await api.submit("speechtotext/v1/jobs", {
-        json: {
-          ...config.params,
-          source_config: { url: request.audioUrl },
-          notification_config: { url: request.webhookUrl, auth_headers: { Authorization: `Bearer ${request.webhookSecret}` } },
-          language: request.language,
-          metadata,
+      const job = await api.submit(
+        "speechtotext/v1/jobs",
+        {
+          json: {
+            ...config.params,
+            source_config: { url: request.audioUrl },
+            notification_config: { url: request.webhookUrl, auth_headers: { Authorization: `Bearer ${request.webhookSecret}` } },
+            language: request.language,
+            metadata,
+          },
+          signal: context.signal,
         },
-        signal: context.signal,
-      });
-      const parsed = jobSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 200 });
-      }
-      return { jobId: parsed.data.id };
+        jobSchema,
+      );
+      return { jobId: job.id };
     },
 
     acceptsContentType: isJsonOrUntyped,
 
     authenticate({ headers }, context) {
-      const secret = /^Bearer (.+)$/.exec(headerValue(headers, "authorization") ?? "")?.[1];
+      const secret = bearerToken(headers);
       if (secret === undefined) return { ok: false, reason: "no Authorization: Bearer header (Rev.ai echoes the job's notification_config.auth_headers)" };
       return context.isJobSecret(secret) ? { ok: true } : { ok: false, reason: "the Authorization header does not carry this job's secret" };
     },
 
     parse(request) {
-      const body = parseJsonWebhook(request, webhookBodySchema, name);
+      const body = parseJsonWebhook(request, webhookBodySchema, NAME);
       return toEvent(body.job, body);
     },
 
     async fetchResult(jobId, fetchOptions) {
       const signal = fetchOptions?.signal;
       const jobPath = `speechtotext/v1/jobs/${encodeURIComponent(jobId)}`;
-      const jobBody = await getJson(jobPath, jobId, signal);
-      const job = parsePayload(jobSchema, jobBody, name, `job ${jobId}`);
+      const jobBody = await api.fetch(jobPath, jobId, { signal });
+      const job = parsePayload(jobSchema, jobBody, NAME, `job ${jobId}`);
       if (job.status !== "transcribed") return toEvent(job, { job: jobBody });
-      const transcriptBody = await getJson(`${jobPath}/transcript`, jobId, signal, TRANSCRIPT_JSON);
-      const transcript = parsePayload(transcriptSchema, transcriptBody, name, `transcript of job ${jobId}`);
+      const transcriptBody = await api.fetch(`${jobPath}/transcript`, jobId, { signal, headers: { accept: TRANSCRIPT_JSON } });
+      const transcript = parsePayload(transcriptSchema, transcriptBody, NAME, `transcript of job ${jobId}`);
       return { ...toEvent(job, { job: jobBody, transcript: transcriptBody }), result: toResult(job, transcript) };
     },
   };
@@ -267,7 +261,7 @@ function encodeMetadata(metadata: Record<string, unknown> | undefined): string |
 }
 
 function toEvent(job: RevAIJob, raw: unknown): ProviderEvent {
-  const event: ProviderEvent = { jobId: job.id, status: STATUSES[job.status], raw };
+  const event: ProviderEvent = { jobId: job.id, status: JOB_STATUS_BY_REVAI_STATUS[job.status], raw };
   const failure = job.failure_detail ?? job.failure;
   if (job.status === "failed" && failure !== undefined) event.error = failure;
   return event;
@@ -302,9 +296,8 @@ function toResult(job: RevAIJob, transcript: RevAITranscript): TranscriptResult 
   return { text: lines.join(" "), words, language: job.language, durationSec: job.duration_seconds };
 }
 
-/** `title (detail): field: message` from a problem body; `undefined` when the body is not one. */
-function describeProblem(problem: RevAIProblem | undefined): string | undefined {
-  if (!problem) return undefined;
+/** `title (detail); field: message` from a problem body. */
+function describeProblem(problem: RevAIProblem): string {
   const parameters = Object.entries(problem.parameters ?? {}).map(([field, messages]) => `${field}: ${messages.join(", ")}`);
   return [`${problem.title}${problem.detail ? ` (${problem.detail})` : ""}`, ...parameters].join("; ");
 }

@@ -1,14 +1,15 @@
 import { z } from "zod";
 import type { TranscriptResult, Word } from "../domain/transcript.js";
-import { ProviderPayloadError, SubmitError } from "../errors/index.js";
-import { describeIssues } from "../validation/describe-issues.js";
+import { ProviderPayloadError } from "../errors/index.js";
 import { parseOptions } from "../validation/parse-options.js";
 import type { Same } from "../validation/type-equality.js";
+import { bearerToken } from "../verification/bearer-token.js";
 import type { WebhookRequest } from "../verification/webhook-request.js";
-import { headerValue } from "../verification/verification.js";
-import { parsePayload } from "./parse-payload.js";
+import { jsonOrUndefined, parsePayload } from "./parse-payload.js";
 import { type ProviderRequestOptions, createProviderApi, providerRequestShape } from "./provider-api.js";
 import type { Provider } from "./provider.js";
+import { regionalBaseUrl } from "./regional-base-url.js";
+import { refuseReservedParams } from "./reserved-params.js";
 import {
   type JobConfig,
   type JobDetailsResponse,
@@ -25,7 +26,7 @@ import {
 /** Speechmatics' regional batch environments; a job lives in the region it was submitted to. */
 export type SpeechmaticsRegion = "eu1" | "eu2" | "us1" | "us2" | "au1";
 
-const PROVIDER = "speechmatics";
+const NAME = "speechmatics";
 const GLOBAL_BASE_URL = "https://asr.api.speechmatics.com";
 
 /** The `transcription_config` fields most jobs set; `language` comes from `transcribe(url, { language })`. */
@@ -111,8 +112,8 @@ export interface SpeechmaticsParams {
   [field: string]: unknown;
 }
 
-/** The fields hookscribe sets itself, by path within `params`, and which `transcribe()` input owns each. */
-const RESERVED_PARAMS: Record<string, string> = {
+/** The fields hookscribe sets itself, by path within `params`, and where each one's value comes from. */
+const RESERVED_PARAMS = {
   type: 'the job type, always "transcription"',
   fetch_data: "the audio URL given to transcribe()",
   notification_config: "the per-job webhook URL and its Authorization secret",
@@ -172,27 +173,19 @@ const paramsSchema = z
     tracking: z.looseObject({ title: z.string().optional(), reference: z.string().optional(), tags: z.array(z.string()).optional() }).optional(),
     translation_config: z.looseObject({ target_languages: z.array(z.string().min(1)).min(1) }).optional(),
   })
-  .superRefine((params, context) => {
-    for (const [path, owner] of Object.entries(RESERVED_PARAMS)) {
-      const [group, field] = path.split(".") as [string, string | undefined];
-      const value: unknown = params[group];
-      const present = field === undefined ? value !== undefined : typeof value === "object" && value !== null && field in value;
-      if (present) context.addIssue({ code: "custom", path: path.split("."), message: `hookscribe sets this field (${owner}); it cannot be given in params` });
-    }
-  });
+  .superRefine(refuseReservedParams(RESERVED_PARAMS));
 
-const optionsSchema = z
-  .strictObject({
+const optionsSchema = regionalBaseUrl(
+  z.strictObject({
     apiKey: z.string().min(1),
     region: z.enum(["eu1", "eu2", "us1", "us2", "au1"]).optional(),
     baseUrl: z.string().url().optional(),
     params: paramsSchema.default({}),
     ...providerRequestShape,
-  })
-  .refine((options) => options.region === undefined || options.baseUrl === undefined, {
-    path: ["baseUrl"],
-    message: "give region or baseUrl, not both: the region already names its base URL",
-  });
+  }),
+  (region) => `https://${region}.asr.api.speechmatics.com`,
+  GLOBAL_BASE_URL,
+);
 
 // Fails to compile when the interfaces above and the schema disagree on a field.
 true satisfies Same<z.input<typeof optionsSchema>, SpeechmaticsProviderOptions>;
@@ -211,26 +204,19 @@ const NOTIFICATION_CONTENTS = ["transcript.json-v2"] as const;
  */
 export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Provider {
   const config = parseOptions(optionsSchema, options, "speechmaticsProvider");
-  const name = PROVIDER;
-  const baseUrl = config.baseUrl ?? (config.region ? `https://${config.region}.asr.api.speechmatics.com` : GLOBAL_BASE_URL);
+  const { baseUrl } = config;
   const api = createProviderApi({
-    provider: name,
+    provider: NAME,
     baseUrl,
     headers: { authorization: `Bearer ${config.apiKey}` },
     request: config,
-    errorText: (body) => {
-      const answer = errorResponseSchema.safeParse(body).data;
-      return answer && (answer.detail ? `${answer.error}: ${answer.detail}` : answer.error);
-    },
+    errorSchema: errorResponseSchema,
+    errorText: (answer) => (answer.detail ? `${answer.error}: ${answer.detail}` : answer.error),
     idempotentSubmits: false,
   });
 
-  function getJson(path: string, jobId: string, signal: AbortSignal | undefined): Promise<unknown> {
-    return api.fetch(path, jobId, { signal });
-  }
-
   return {
-    name,
+    name: NAME,
     baseUrl,
 
     async submit(request, context) {
@@ -253,12 +239,8 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
       if (tracking || request.metadata) jobConfig.tracking = { ...tracking, ...(request.metadata && { details: request.metadata }) };
       const form = new FormData();
       form.set("config", JSON.stringify(jobConfig));
-      const body = await api.submit("v2/jobs", { body: form, signal: context.signal });
-      const parsed = createJobResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new SubmitError(`${name} accepted the submit but answered an unexpected body (${describeIssues(parsed.error)})`, { status: 201 });
-      }
-      return { jobId: parsed.data.id };
+      const created = await api.submit("v2/jobs", { body: form, signal: context.signal }, createJobResponseSchema);
+      return { jobId: created.id };
     },
 
     // The outcome is in the query string; the body is JSON when hookscribe's `contents` are honoured,
@@ -266,7 +248,7 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
     acceptsContentType: () => true,
 
     authenticate({ headers }, context) {
-      const secret = /^Bearer (.+)$/.exec(headerValue(headers, "authorization") ?? "")?.[1];
+      const secret = bearerToken(headers);
       if (secret === undefined) {
         return { ok: false, reason: "no Authorization: Bearer header (Speechmatics echoes the job's notification_config auth_headers)" };
       }
@@ -274,13 +256,13 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
     },
 
     parse(request) {
-      const query = parsePayload(notificationQuerySchema, Object.fromEntries(request.query), name, "notification query string");
+      const query = parsePayload(notificationQuerySchema, Object.fromEntries(request.query), NAME, "notification query string");
       // A failed job's notification carries no message: the worker fetches it from the job's details.
       if (query.status !== "success") return { jobId: query.id, status: "error", raw: query };
       const transcript = transcriptInBody(request);
       if (!transcript) return { jobId: query.id, status: "completed", raw: query };
       if (transcript.job.id !== query.id) {
-        throw new ProviderPayloadError(name, `The ${name} notification body is about another job than its query string's id`);
+        throw new ProviderPayloadError(NAME, `The ${NAME} notification body is about another job than its query string's id`);
       }
       return { jobId: query.id, status: "completed", result: toResult(transcript), raw: transcript };
     },
@@ -288,14 +270,14 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
     async fetchResult(jobId, fetchOptions) {
       const signal = fetchOptions?.signal;
       const jobPath = `v2/jobs/${encodeURIComponent(jobId)}`;
-      const details = withoutNotification(parsePayload(jobDetailsResponseSchema, await getJson(jobPath, jobId, signal), name, `job ${jobId}`));
+      const details = withoutNotification(parsePayload(jobDetailsResponseSchema, await api.fetch(jobPath, jobId, { signal }), NAME, `job ${jobId}`));
       const { status } = details.job;
       if (status === "running") return { jobId, status: "processing", raw: details };
       if (status !== "done") return { jobId, status: "error", error: failureMessage(details), raw: details };
-      const body = await getJson(`${jobPath}/transcript?format=json-v2`, jobId, signal);
-      const transcript = parsePayload(transcriptSchema, body, name, `transcript of job ${jobId}`);
+      const body = await api.fetch(`${jobPath}/transcript?format=json-v2`, jobId, { signal });
+      const transcript = parsePayload(transcriptSchema, body, NAME, `transcript of job ${jobId}`);
       if (transcript.job.id !== jobId) {
-        throw new ProviderPayloadError(name, `The ${name} transcript fetched for job ${jobId} is about job ${transcript.job.id}`);
+        throw new ProviderPayloadError(NAME, `The ${NAME} transcript fetched for job ${jobId} is about job ${transcript.job.id}`);
       }
       return { jobId, status: "completed", result: toResult(transcript), raw: transcript };
     },
@@ -307,15 +289,9 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
  * empty body, `jobinfo`, text or multipart (hookscribe reads only the JSON transcript it asked for).
  */
 function transcriptInBody(request: WebhookRequest): Transcript | undefined {
-  if (request.rawBody.length === 0) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(request.rawBody.toString("utf8"));
-  } catch {
-    // Text, multipart or binary: not the transcript asked for; it is fetched instead.
-    return undefined;
-  }
-  return typeof body === "object" && body !== null && "results" in body ? parsePayload(transcriptSchema, body, PROVIDER, "notification body") : undefined;
+  // Text, multipart or binary (not JSON) is not the transcript asked for either: it is fetched instead.
+  const body = jsonOrUndefined(request.rawBody);
+  return typeof body === "object" && body !== null && "results" in body ? parsePayload(transcriptSchema, body, NAME, "notification body") : undefined;
 }
 
 /** The job's details as `raw` keeps them: without the notification settings, which carry its secret and token. */

@@ -1,9 +1,7 @@
-import { once } from "node:events";
-import { type IncomingHttpHeaders, type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { AssemblyAI, type TranscriptWebhookNotification } from "assemblyai";
 import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
+import { type TestServer, webhookEndpoint } from "./provider-test-kit.js";
 
 /*
  * The official `assemblyai` SDK pointed at the emulator's "assemblyai" dialect through its
@@ -14,10 +12,10 @@ const TEXT = "hello from the assemblyai dialect";
 const SPEECH_MODELS = ["universal-2"];
 
 let dev: DevProvider | undefined;
-let receiver: Server | undefined;
+let receiver: TestServer | undefined;
 afterEach(async () => {
   await dev?.close();
-  receiver?.close();
+  await receiver?.close();
   dev = undefined;
   receiver = undefined;
 });
@@ -27,26 +25,11 @@ async function start(options: Parameters<typeof startDevProvider>[0] = {}): Prom
   return new AssemblyAI({ apiKey: dev.apiKey, baseUrl: dev.url });
 }
 
-/** A plain webhook endpoint, as an SDK user would write one; resolves with the first delivery. */
-async function webhookEndpoint(): Promise<{ url: string; delivery: Promise<{ headers: IncomingHttpHeaders; body: TranscriptWebhookNotification }> }> {
-  receiver = createServer();
-  receiver.listen(0, "127.0.0.1");
-  await once(receiver, "listening");
-  const delivery = new Promise<{ headers: IncomingHttpHeaders; body: TranscriptWebhookNotification }>((resolve) => {
-    receiver!.once("request", async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      res.writeHead(200).end();
-      resolve({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as TranscriptWebhookNotification });
-    });
-  });
-  return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/aai?customer=42`, delivery };
-}
 
 describe("the official assemblyai SDK against the assemblyai dialect", () => {
   it("transcripts.submit() with a webhook, then the thin webhook with the echoed auth header, then transcripts.get()", async () => {
     const client = await start();
-    const endpoint = await webhookEndpoint();
+    const endpoint = (receiver = await webhookEndpoint("/hooks/aai?customer=42"));
     const submitted = await client.transcripts.submit({
       audio: "https://audio.example/call.wav",
       speech_models: SPEECH_MODELS,
@@ -66,8 +49,8 @@ describe("the official assemblyai SDK against the assemblyai dialect", () => {
     expect(submitted.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(submitted).not.toHaveProperty("webhook_auth_header_value");
 
-    const { headers, body } = await endpoint.delivery;
-    expect(body).toEqual({ transcript_id: submitted.id, status: "completed" });
+    const { headers, body } = await endpoint.first;
+    expect(body as TranscriptWebhookNotification).toEqual({ transcript_id: submitted.id, status: "completed" });
     expect(headers["content-type"]).toBe("application/json");
     expect(headers["x-webhook-secret"]).toBe("s3cret");
 

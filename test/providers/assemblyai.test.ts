@@ -1,7 +1,4 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import {
   ConfigurationError,
@@ -9,15 +6,14 @@ import {
   type Provider,
   ProviderPayloadError,
   SubmitError,
-  type Transcript,
-  TranscriptionError,
   TranscriptionTimeoutError,
   assemblyAIProvider,
 } from "hookscribe";
-import type { DevProvider, DevProviderOptions } from "hookscribe/dev";
+import type { DevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
 import { WEBHOOK_SECRET_HEADER } from "../../src/providers/assemblyai.js";
 import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "../helpers.js";
+import { type TestServer, collect, dialectHarness, fastAdapter, fixtures, postWebhook, recordingSecrets, testServer, transcribeNoting, transcriptionFailure, webhookRequest } from "./provider-test-kit.js";
 
 /*
  * assemblyAIProvider end to end against the emulator's "assemblyai" dialect (real receiver, real
@@ -27,27 +23,9 @@ import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "
 let h: Harness;
 afterEach(async () => h?.cleanup());
 
-const FAST_RETRY = { limit: 2, minDelayMs: 5, maxDelayMs: 20 };
-
-function adapter(dev: DevProvider, overrides: Partial<Parameters<typeof assemblyAIProvider>[0]> = {}): Provider {
-  return assemblyAIProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY, ...overrides });
-}
-
-/** The adapter, remembering each job's webhook secret in `secrets` so a test can send what AssemblyAI would. */
-function recordingSecrets(dev: DevProvider, secrets: string[]): Provider {
-  const real = adapter(dev);
-  return {
-    ...real,
-    submit(request, context) {
-      secrets.push(request.webhookSecret);
-      return real.submit(request, context);
-    },
-  };
-}
-
-function aaiHarness(dev: DevProviderOptions = {}, provider: (dev: DevProvider) => Provider = adapter): Promise<Harness> {
-  return harness({ dev: { dialect: "assemblyai", ...dev }, provider });
-}
+const adapter = fastAdapter(assemblyAIProvider);
+const aaiHarness = dialectHarness("assemblyai", adapter);
+const fixture = fixtures("assemblyai");
 
 /** What the emulator reports for a transcript, asked the way AssemblyAI is asked (counts as a status fetch). */
 async function emulatorTranscript(dev: DevProvider, transcriptId: string): Promise<Record<string, unknown>> {
@@ -55,23 +33,10 @@ async function emulatorTranscript(dev: DevProvider, transcriptId: string): Promi
   return (await response.json()) as Record<string, unknown>;
 }
 
-function postWebhook(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-}
-
-function collect(h: Harness): Transcript[] {
-  const seen: Transcript[] = [];
-  h.client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
-
 describe("assemblyAIProvider against the assemblyai dialect", () => {
   it("round trip: thin webhook, one fetch, words from ms to seconds, the language sent as language_code", async () => {
     h = await aaiHarness();
-    const statuses: string[] = [];
-    const job = h.client.transcribe("https://audio.example/call.wav", { language: "en-US", metadata: { customer: "42" }, onStatus: (s) => statuses.push(s) });
-    const jobId = await job.submitted;
-    const transcript = await job;
+    const { jobId, transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/call.wav", { language: "en-US", metadata: { customer: "42" } });
 
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
     expect(transcript).toMatchObject({ jobId, provider: "assemblyai", status: "completed", text: SAMPLE_TEXT, language: "en_us", durationSec: 3.6 });
@@ -130,7 +95,7 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
 
   it("fetches a thin delivery's result exactly once however often it arrives", async () => {
     h = await aaiHarness({ faults: { duplicateDeliveries: 3 } });
-    const events = collect(h);
+    const events = collect(h.client);
     const transcript = await h.client.transcribe("https://audio.example/dup.wav");
     await until(() => h.dev.stats.webhooksDelivered === 4);
     expect(events.map((t) => t.jobId)).toEqual([transcript.jobId]);
@@ -139,13 +104,10 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
 
   it("rejects with TranscriptionError carrying AssemblyAI's failure message, fetched once", async () => {
     h = await aaiHarness({ faults: { errorResult: true } });
-    const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await rejection(job);
-    expect(error).toBeInstanceOf(TranscriptionError);
-    expect((error as TranscriptionError).jobId).toBe(job.jobId);
+    const { jobId, error } = await transcriptionFailure(h.client, "https://audio.example/broken.wav");
     expect(error.message).toContain("Simulated failure: the dev provider's faults.errorResult is set");
     expect(h.dev.stats.statusFetches).toBe(1);
-    expect(await h.client.inspect(job.jobId!)).toMatchObject({ status: "error", error: expect.stringContaining("Simulated failure") });
+    expect(await h.client.inspect(jobId)).toMatchObject({ status: "error", error: expect.stringContaining("Simulated failure") });
   });
 
   it("refuses forged deliveries with 401 and stores nothing: a wrong URL token, no or a wrong echoed secret", async () => {
@@ -168,17 +130,16 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
 
   it("a stale status after the terminal one, and a redacted-audio notification, are answered 200 and change nothing", async () => {
     const secrets: string[] = [];
-    h = await aaiHarness({}, (dev) => recordingSecrets(dev, secrets));
-    const events = collect(h);
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/ooo.wav", { onStatus: (s) => statuses.push(s) });
+    h = await aaiHarness({}, (dev) => recordingSecrets(adapter(dev), secrets));
+    const events = collect(h.client);
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/ooo.wav");
     // The stale "processing" the fault asks for is one AssemblyAI never sends.
     expect(statuses).toEqual(["queued", "completed"]);
     const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const auth = { [WEBHOOK_SECRET_HEADER]: secrets[0]! };
 
     expect((await postWebhook(url, { transcript_id: transcript.jobId, status: "error" }, auth)).status).toBe(200);
-    const redacted = JSON.parse(await readFile(fixture("webhook-redacted-audio.json"), "utf8"));
+    const redacted = await fixture.json("webhook-redacted-audio.json");
     expect((await postWebhook(url, redacted, auth)).status).toBe(200);
     expect(h.logs.some((entry) => entry.msg?.includes("acknowledged and ignored"))).toBe(true);
 
@@ -189,8 +150,7 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
 
   it("resolves when the webhook arrives before the submit's answer", async () => {
     h = await aaiHarness({ faults: { webhookBeforeSubmitResponse: true } });
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/early.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(statuses).not.toContain("queued");
   });
@@ -286,7 +246,7 @@ describe("assemblyAIProvider options", () => {
     expect(attempt({ apiKey: "k", region: "ap" })).toThrow(/region: must be one of "us", "eu"/);
     expect(attempt({})).toThrow(/apiKey: required/);
     expect(attempt({ apiKey: "k", params: { webhook_url: "https://evil.example", language_code: "de" } })).toThrow(
-      /params\.webhook_url: set by hookscribe.*params\.language_code: set from transcribe/,
+      /params\.webhook_url: set by hookscribe \(the job's own webhook URL\).*params\.language_code: set by hookscribe \(transcribe\(\)'s language option\)/,
     );
     expect(attempt({ apiKey: "k", params: { webhook_auth_header_value: "x" } })).toThrow(ConfigurationError);
     expect(attempt({ apiKey: "k", params: { speech_models: [] } })).toThrow(/params\.speech_models/);
@@ -295,12 +255,7 @@ describe("assemblyAIProvider options", () => {
 
 describe("wire mapping against AssemblyAI's published examples", () => {
   const provider = assemblyAIProvider({ apiKey: "k", baseUrl: "http://127.0.0.1:1" });
-  const webhook = async (name: string) => ({
-    headers: {},
-    query: new URLSearchParams(),
-    contentType: "application/json",
-    rawBody: await readFile(fixture(name)),
-  });
+  const webhook = async (name: string) => webhookRequest(await fixture.bytes(name));
 
   it("a transcript-ready webhook is a thin event; the redacted-audio one is ignored", async () => {
     expect(provider.parse(await webhook("webhook-transcript-ready.json"))).toEqual({
@@ -312,7 +267,7 @@ describe("wire mapping against AssemblyAI's published examples", () => {
   });
 
   it("a webhook that does not fit is a ProviderPayloadError naming the field, never its content", () => {
-    const parse = (body: string) => () => provider.parse({ headers: {}, query: new URLSearchParams(), contentType: "application/json", rawBody: Buffer.from(body) });
+    const parse = (body: string) => () => provider.parse(webhookRequest(body));
     expect(parse('{"status":"completed","transcript":"secret words"}')).toThrow(ProviderPayloadError);
     expect(parse('{"status":"completed","transcript":"secret words"}')).toThrow(/transcript_id/);
     expect(parse('{"status":"completed","transcript":"secret words"}')).not.toThrow(/secret words/);
@@ -322,7 +277,7 @@ describe("wire mapping against AssemblyAI's published examples", () => {
 
   it("authenticates by the echoed header only when it holds the job's secret", () => {
     const context = { isJobSecret: (candidate: string) => candidate === "job-secret" };
-    const request = (headers: Record<string, string>) => ({ headers, query: new URLSearchParams(), contentType: "application/json", rawBody: Buffer.from("{}") });
+    const request = (headers: Record<string, string>) => webhookRequest("{}", { headers });
     expect(provider.authenticate(request({ "x-hookscribe-secret": "job-secret" }), context)).toEqual({ ok: true });
     expect(provider.authenticate(request({ "x-hookscribe-secret": "other" }), context)).toMatchObject({ ok: false });
     expect(provider.authenticate(request({}), context)).toMatchObject({ ok: false, reason: expect.stringContaining("missing") });
@@ -331,30 +286,27 @@ describe("wire mapping against AssemblyAI's published examples", () => {
   });
 
   describe("GET /v2/transcript/{id} answered with the examples", () => {
-    let server: Server;
+    let server: TestServer;
     let fixtureProvider: Provider;
-    afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    afterEach(() => server.close());
 
     async function serveFixtures(): Promise<void> {
-      server = createServer(async (req, res) => {
+      server = await testServer(async ({ headers, url }) => {
         const name =
-          req.headers.authorization !== "fixture-key"
+          headers.authorization !== "fixture-key"
             ? "error-unauthorized.json"
-            : req.url === "/v2/transcript/9ea68fd3-f953-42c1-9742-976c447fb463"
+            : url === "/v2/transcript/9ea68fd3-f953-42c1-9742-976c447fb463"
               ? "transcript-completed.json"
               : "transcript-error.json";
-        res.writeHead(name.startsWith("error") ? 401 : 200, { "content-type": "application/json" });
-        res.end(await readFile(fixture(name)));
+        return { status: name.startsWith("error") ? 401 : 200, body: await fixture.bytes(name) };
       });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      fixtureProvider = assemblyAIProvider({ apiKey: "fixture-key", baseUrl, retry: { limit: 0 } });
+      fixtureProvider = assemblyAIProvider({ apiKey: "fixture-key", baseUrl: server.url, retry: { limit: 0 } });
     }
 
     it("a completed transcript: text, words in seconds, confidence, language, duration, raw without the webhook URL (it holds the job's token)", async () => {
       await serveFixtures();
       const event = await fixtureProvider.fetchResult!("9ea68fd3-f953-42c1-9742-976c447fb463");
-      const published = JSON.parse(await readFile(fixture("transcript-completed.json"), "utf8"));
+      const published = await fixture.json("transcript-completed.json");
       expect(event).toMatchObject({ jobId: "9ea68fd3-f953-42c1-9742-976c447fb463", status: "completed" });
       expect(event.result).toMatchObject({
         text: "Smoke from hundreds of wildfires in Canada is triggering air quality alerts throughout the US.",
@@ -384,7 +336,3 @@ describe("wire mapping against AssemblyAI's published examples", () => {
     });
   });
 });
-
-function fixture(name: string): URL {
-  return new URL(`../fixtures/providers/assemblyai/${name}`, import.meta.url);
-}

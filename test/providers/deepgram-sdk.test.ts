@@ -1,29 +1,19 @@
-import { once } from "node:events";
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Deepgram, DeepgramClient, DeepgramError } from "@deepgram/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../../src/dev/dev-provider.js";
 import { until } from "../helpers.js";
+import { type ReceivedRequest, type TestServer, fixtures, webhookEndpoint } from "./provider-test-kit.js";
 
 /*
  * The official @deepgram/sdk, pointed at the deepgram dialect through its `baseUrl`, submits and
  * gets what it parses; a plain node:http server stands in for the user's callback endpoint.
  */
 
-interface ReceivedCallback {
-  method: string;
-  headers: http.IncomingHttpHeaders;
-  body: Record<string, any>;
-}
-
 let dev: DevProvider | undefined;
-let endpoint: http.Server | undefined;
+let endpoint: TestServer | undefined;
 afterEach(async () => {
   await dev?.close();
-  endpoint?.closeAllConnections();
-  endpoint?.close();
+  await endpoint?.close();
   dev = undefined;
   endpoint = undefined;
 });
@@ -33,23 +23,13 @@ async function emulator(options: DevProviderOptions = {}): Promise<{ dev: DevPro
   return { dev, sdk: new DeepgramClient({ apiKey: dev.apiKey, baseUrl: dev.url }) };
 }
 
-/** A callback endpoint answering each attempt with `status(attempt)`; resolves to its URL and what it received. */
-async function callbackEndpoint(status: (attempt: number) => number = () => 200): Promise<{ url: string; received: ReceivedCallback[] }> {
-  const received: ReceivedCallback[] = [];
-  endpoint = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    received.push({ method: req.method ?? "", headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-    res.writeHead(status(received.length)).end();
-  });
-  endpoint.listen(0, "127.0.0.1");
-  await once(endpoint, "listening");
-  return { url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/dg?tenant=acme`, received };
+/** A callback endpoint answering each attempt with `status(attempt)`. */
+async function callbackEndpoint(status?: (attempt: number) => number): Promise<TestServer> {
+  endpoint = await webhookEndpoint("/dg?tenant=acme", status);
+  return endpoint;
 }
 
-async function fixture(name: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(new URL(`../fixtures/providers/deepgram/${name}`, import.meta.url), "utf8"));
-}
+const fixture = fixtures("deepgram").json;
 
 async function sdkError(call: Promise<unknown>): Promise<DeepgramError> {
   const error = await call.then(
@@ -79,7 +59,7 @@ describe("@deepgram/sdk against the deepgram dialect", () => {
     expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
     await until(() => callback.received.length === 1);
-    const [{ method, headers, body }] = callback.received as [ReceivedCallback];
+    const [{ method, headers, body }] = callback.received as [ReceivedRequest];
     expect(method).toBe("POST");
     expect(headers["content-type"]).toBe("application/json");
     expect(headers["dg-token"]).toBe(dev.webhookSecret);

@@ -2,45 +2,29 @@ import { readFile } from "node:fs/promises";
 import {
   ConfigurationError,
   type DeepgramProviderOptions,
-  type Provider,
   ProviderPayloadError,
   SubmitError,
   Transcriber,
-  type Transcript,
   TranscriptionError,
   TranscriptionTimeoutError,
   deepgramProvider,
 } from "hookscribe";
 import { fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
-import type { DevProvider, DevProviderOptions } from "../../src/dev/dev-provider.js";
 import type { WebhookContext, WebhookRequest } from "../../src/verification/webhook-request.js";
-import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "../helpers.js";
+import { type Harness, SAMPLE_TEXT, freePort, rejection, until } from "../helpers.js";
+import { collect, dialectHarness, fastAdapter, fixtures, postWebhook, thrown, transcribeNoting, transcriptionFailure, webhookRequest } from "./provider-test-kit.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
 
-function adapter(dev: DevProvider, overrides: Partial<DeepgramProviderOptions> = {}): Provider {
-  return deepgramProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: { limit: 2, minDelayMs: 5, maxDelayMs: 20 }, ...overrides });
-}
-
-function deepgramHarness(dev: DevProviderOptions = {}, overrides: Partial<DeepgramProviderOptions> = {}, client: NonNullable<Parameters<typeof harness>[0]>["client"] = {}) {
-  return harness({ dev: { dialect: "deepgram", ...dev }, provider: (d) => adapter(d, overrides), client });
-}
-
-function collect(h: Harness): Transcript[] {
-  const seen: Transcript[] = [];
-  h.client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
-
-async function fixture(name: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(new URL(`../fixtures/providers/deepgram/${name}`, import.meta.url), "utf8"));
-}
+const adapter = fastAdapter(deepgramProvider);
+const deepgramHarness = dialectHarness("deepgram", adapter);
+const fixture = fixtures("deepgram").json;
 
 /** A callback as the receiver hands it to the adapter. */
 function callback(body: unknown, headers: Record<string, string> = {}): WebhookRequest {
-  return { headers: { "content-type": "application/json", ...headers }, query: new URLSearchParams(), contentType: "application/json", rawBody: Buffer.from(JSON.stringify(body)) };
+  return webhookRequest(body, { headers: { "content-type": "application/json", ...headers } });
 }
 
 const JOB_SECRET: WebhookContext = { isJobSecret: (candidate) => candidate === "YOUR_SECRET" };
@@ -56,11 +40,10 @@ function forgedBody(requestId: string, secret: string) {
 
 describe("deepgramProvider end to end against the deepgram dialect", () => {
   it("resolves from the full callback: text, words in seconds with punctuation and speakers, no fetch", async () => {
-    h = await deepgramHarness({ engine: fixedTextEngine("Hello from hookscribe.") }, { params: { model: "nova-3", smart_format: true, diarize: true } });
-    const statuses: string[] = [];
-    const job = h.client.transcribe("https://audio.example/call.wav", { onStatus: (s) => statuses.push(s) });
-    const jobId = await job.submitted;
-    const transcript = await job;
+    h = await deepgramHarness({ engine: fixedTextEngine("Hello from hookscribe.") }, (dev) =>
+      adapter(dev, { params: { model: "nova-3", smart_format: true, diarize: true } }),
+    );
+    const { jobId, transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/call.wav");
 
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
     expect(transcript).toMatchObject({ jobId, provider: "deepgram", status: "completed", text: "Hello from hookscribe.", durationSec: 1.2 });
@@ -80,7 +63,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
   });
 
   it("sends language as the language query and metadata as extra pairs, echoed back in the callback", async () => {
-    h = await deepgramHarness({}, { params: { detect_language: true } });
+    h = await deepgramHarness({}, (dev) => adapter(dev, { params: { detect_language: true } }));
     const transcript = await h.client.transcribe("https://audio.example/fr.wav", { language: "fr", metadata: { tenant: "acme", attempt: 2, tags: ["a", "b"] } });
     const raw = transcript.raw as { metadata: { extra: Record<string, string> }; results: { channels: { detected_language: string }[] } };
     expect(raw.metadata.extra).toEqual({ tenant: "acme", attempt: "2", tags: '["a","b"]', hookscribe_language: "fr" });
@@ -99,14 +82,11 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
 
   it("rejects with TranscriptionError carrying Deepgram's failure message", async () => {
     h = await deepgramHarness({ faults: { errorResult: true } });
-    const events = collect(h);
-    const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await rejection(job);
-    expect(error).toBeInstanceOf(TranscriptionError);
-    expect((error as TranscriptionError).jobId).toBe(job.jobId);
+    const events = collect(h.client);
+    const { jobId, error } = await transcriptionFailure(h.client, "https://audio.example/broken.wav");
     expect(error.message).toContain("Simulated failure");
     expect(events).toEqual([]);
-    await expect(h.client.job(job.jobId!)).rejects.toBeInstanceOf(TranscriptionError);
+    await expect(h.client.job(jobId)).rejects.toBeInstanceOf(TranscriptionError);
   });
 
   it("refuses forged callbacks with 401 and stores nothing: no URL token, a wrong secret, no secret", async () => {
@@ -115,8 +95,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     const jobId = await job.submitted;
     const url = h.dev.job(jobId)!.webhookUrl!;
     const token = url.split("/").pop()!;
-    const post = (target: string, body: unknown) =>
-      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.status);
+    const post = (target: string, body: unknown) => postWebhook(target, body).then((r) => r.status);
 
     expect(await post(url.replace(token, "A".repeat(token.length)), forgedBody(jobId, "whatever"))).toBe(401);
     expect(await post(url.slice(0, -token.length - 1), forgedBody(jobId, "whatever"))).toBe(404);
@@ -144,7 +123,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
 
   it("stores duplicates once and announces one transcript", async () => {
     h = await deepgramHarness({ faults: { duplicateDeliveries: 2 } });
-    const events = collect(h);
+    const events = collect(h.client);
     const transcript = await h.client.transcribe("https://audio.example/dup.wav");
     await until(() => h.dev.stats.webhooksDelivered === 3);
     expect(events.map((t) => t.jobId)).toEqual([transcript.jobId]);
@@ -160,21 +139,20 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     const transcript = await h.client.transcribe("https://audio.example/ooo.wav");
     const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const late = { err_code: "Bad Request", err_msg: "late failure", request_id: transcript.jobId };
-    expect((await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(late) })).status).toBe(200);
+    expect((await postWebhook(url, late)).status).toBe(200);
     expect(await h.client.inspect(transcript.jobId)).toMatchObject({ status: "completed", transcript: { text: SAMPLE_TEXT } });
   });
 
   it("resolves when the callback arrives before the submit's answer", async () => {
     h = await deepgramHarness({ faults: { webhookBeforeSubmitResponse: true } });
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/early.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(statuses).not.toContain("queued");
   });
 
   it("a callback that failed while no process listened resolves client B's job(id) after a restart", async () => {
     const port = await freePort();
-    h = await deepgramHarness({ processingDelayMs: 300, retryDelaysMs: [50, 100, 200, 400, 800] }, {}, { receiver: { port } });
+    h = await deepgramHarness({ processingDelayMs: 300, retryDelaysMs: [50, 100, 200, 400, 800] }, adapter, { receiver: { port } });
     const job = h.client.transcribe("https://audio.example/restart.wav");
     const jobId = await job.submitted;
     await h.client.close();
@@ -218,7 +196,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
   });
 
   it("logs neither the key, the URL token, the echoed extra pairs nor the transcript", async () => {
-    h = await deepgramHarness({ retryDelaysMs: [10] }, { apiKeyId: "not-the-emulator-key-id" });
+    h = await deepgramHarness({ retryDelaysMs: [10] }, (dev) => adapter(dev, { apiKeyId: "not-the-emulator-key-id" }));
     const refused = h.client.transcribe("https://audio.example/log.wav", { metadata: { account: "acct-secret-42" }, timeoutMs: 200 });
     const jobId = await refused.submitted;
     await rejection(refused);
@@ -254,22 +232,17 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
 describe("deepgramProvider options", () => {
   it.each([
     [{ apiKey: "k", apiKeyID: "x" }, /apiKeyID: unknown option \(did you mean "apiKeyId"\?\)/],
-    [{ apiKey: "k", region: "eu", baseUrl: "https://proxy.example" }, /region: give region or baseUrl, not both/],
+    [{ apiKey: "k", region: "eu", baseUrl: "https://proxy.example" }, /baseUrl: give region or baseUrl, not both/],
     [{ apiKey: "k", region: "mars" }, /region: must be one of "eu", "au", "in", "us"/],
     [{ apiKey: "" }, /apiKey: must not be empty/],
-    [{ apiKey: "k", params: { callback: "https://elsewhere.example" } }, /params\.callback: cannot be set here/],
-    [{ apiKey: "k", params: { callback_method: "put" } }, /params\.callback_method: cannot be set here/],
+    [{ apiKey: "k", params: { callback: "https://elsewhere.example" } }, /params\.callback: set by hookscribe \(the job's own webhook URL\)/],
+    [{ apiKey: "k", params: { callback_method: "put" } }, /params\.callback_method: set by hookscribe \(POST/],
     [{ apiKey: "k", params: { extra: "a:b", language: "en" } }, /params\.extra: .*metadata.*params\.language: .*transcribe/],
     [{ apiKey: "k", params: { smart_format: "yes" } }, /params\.smart_format/],
   ])("%j → ConfigurationError", (options, message) => {
-    let error: unknown;
-    try {
-      deepgramProvider(options as DeepgramProviderOptions);
-    } catch (caught) {
-      error = caught;
-    }
+    const error = thrown(() => deepgramProvider(options as DeepgramProviderOptions));
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(message);
+    expect(error.message).toMatch(message);
   });
 
   it("region picks Deepgram's regional host; the default is the global one", () => {
@@ -292,12 +265,12 @@ describe("deepgramProvider options", () => {
 });
 
 /*
- * Published examples, shortened: spacewalk.json is the pre-recorded response of the official SDK's
- * tests (deepgram-js-sdk tests/e2e/__mocks__/transcribe-url.ts); diarization.json carries the word
- * of Deepgram's diarization page; language-detection.json is the language detection page's response
- * as published (placeholder strings, no alternatives); extra-metadata.json echoes the extra metadata
- * page's `extra`; failure.json is the failure shape hookscribe chose (the legacy error body with
- * the 400 text the research recorded, plus `metadata`).
+ * Published examples, shortened: spacewalk.json is the pre-recorded response the official SDK's
+ * own tests answer with; diarization.json carries the word of Deepgram's diarization example;
+ * language-detection.json is its language detection example as published (placeholder strings, no
+ * alternatives); extra-metadata.json echoes an `extra` pair. failure.json is the failure shape
+ * hookscribe takes, since Deepgram documents none: its legacy error body, with the text of the 400
+ * it answers for audio it cannot decode, plus the response's `metadata`.
  */
 describe("deepgram wire mapping against published examples", () => {
   it("spacewalk.json: transcript as text, punctuated_word as word text, seconds kept, raw untouched", async () => {

@@ -1,9 +1,8 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { GladiaClient } from "@gladiaio/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../../src/dev/dev-provider.js";
 import { until } from "../helpers.js";
+import { type TestServer, webhookEndpoint } from "./provider-test-kit.js";
 
 /*
  * The official Gladia SDK (`@gladiaio/sdk`) pointed at the emulator's `gladia` dialect: whatever
@@ -13,10 +12,10 @@ import { until } from "../helpers.js";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let dev: DevProvider | undefined;
-let callbackServer: http.Server | undefined;
+let callbackServer: TestServer | undefined;
 afterEach(async () => {
   await dev?.close();
-  await new Promise((resolve) => (callbackServer ? callbackServer.close(resolve) : resolve(undefined)));
+  await callbackServer?.close();
   dev = undefined;
   callbackServer = undefined;
 });
@@ -26,19 +25,10 @@ async function gladia(options: DevProviderOptions = {}) {
   return new GladiaClient({ apiKey: dev.apiKey, apiUrl: dev.url }).preRecorded();
 }
 
-/** Where the emulator's callbacks land: the parsed bodies, in order. */
-async function callbackReceiver(): Promise<{ url: string; bodies: unknown[] }> {
-  const bodies: unknown[] = [];
-  callbackServer = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      bodies.push({ method: req.method, contentType: req.headers["content-type"], body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => callbackServer!.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback?tok=x`, bodies };
+/** Where the emulator's callbacks land. */
+async function callbackReceiver(): Promise<TestServer> {
+  callbackServer = await webhookEndpoint("/callback?tok=x");
+  return callbackServer;
 }
 
 describe("@gladiaio/sdk against the gladia dialect", () => {
@@ -71,8 +61,9 @@ describe("@gladiaio/sdk against the gladia dialect", () => {
     ]);
     expect(done.result!.metadata.audio_duration).toBe(0.8);
 
-    await until(() => callback.bodies.length === 1);
-    expect(callback.bodies[0]).toEqual({
+    await until(() => callback.received.length === 1);
+    const { method, headers, body } = callback.received[0]!;
+    expect({ method, contentType: headers["content-type"], body }).toEqual({
       method: "PUT",
       contentType: "application/json",
       body: { id: created.id, event: "transcription.success", payload: done.result, custom_metadata: { job: 1 } },

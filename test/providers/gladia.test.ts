@@ -1,23 +1,15 @@
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import {
   ConfigurationError,
   FetchResultError,
   ProviderPayloadError,
   SubmitError,
-  type Transcript,
-  type Transcriber,
-  type TranscriberOptions,
-  TranscriptionError,
   TranscriptionTimeoutError,
-  type WebhookRequest,
   gladiaProvider,
 } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import type { DevProvider, DevProviderOptions } from "../../src/dev/dev-provider.js";
-import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "../helpers.js";
+import { type Harness, SAMPLE_TEXT, freePort, rejection, until } from "../helpers.js";
+import { type TestAnswer, type TestServer, collect, dialectHarness, fastAdapter, fixtures, postWebhook, testServer, thrown, transcribeNoting, transcriptionFailure, webhookRequest } from "./provider-test-kit.js";
 
 /*
  * gladiaProvider end to end against the emulator's `gladia` dialect (real receiver, real HTTP,
@@ -30,22 +22,12 @@ afterEach(async () => {
   h = undefined;
 });
 
-const fastGladia = (dev: DevProvider) =>
-  gladiaProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: { limit: 2, minDelayMs: 5, maxDelayMs: 20 } });
-
-function gladiaHarness(dev: DevProviderOptions = {}, client: Partial<TranscriberOptions> = {}) {
-  return harness({ dev: { dialect: "gladia", ...dev }, client, provider: fastGladia });
-}
-
-function collect(client: Transcriber): Transcript[] {
-  const seen: Transcript[] = [];
-  client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
+const adapter = fastAdapter(gladiaProvider);
+const gladiaHarness = dialectHarness("gladia", adapter);
 
 /** POSTs a JSON body to a webhook URL as Gladia would; resolves with the receiver's status code. */
 async function post(url: string, body: unknown): Promise<number> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await postWebhook(url, body);
   await response.arrayBuffer();
   return response.status;
 }
@@ -64,10 +46,7 @@ function callbackFor(jobId: string, text: string) {
 describe("gladiaProvider against the gladia dialect", () => {
   it("resolves from the full callback: text, words in seconds, no status fetch", async () => {
     h = await gladiaHarness();
-    const statuses: string[] = [];
-    const job = h.client.transcribe("https://audio.example/call.wav", { onStatus: (s) => statuses.push(s) });
-    const jobId = await job.submitted;
-    const transcript = await job;
+    const { jobId, transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/call.wav");
 
     expect(jobId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(transcript).toMatchObject({ jobId, provider: "gladia", status: "completed", text: SAMPLE_TEXT, durationSec: 3.6 });
@@ -105,10 +84,7 @@ describe("gladiaProvider against the gladia dialect", () => {
 
   it("rejects with a TranscriptionError carrying Gladia's message from the error callback, without a fetch", async () => {
     h = await gladiaHarness({ faults: { errorResult: true } });
-    const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await rejection(job);
-    expect(error).toBeInstanceOf(TranscriptionError);
-    expect((error as TranscriptionError).jobId).toBe(job.jobId);
+    const { error } = await transcriptionFailure(h.client, "https://audio.example/broken.wav");
     expect(error.message).toMatch(/Simulated failure.*errorResult.*\(Gladia error code 500\)/);
     expect(h.dev.stats.statusFetches).toBe(0);
   });
@@ -152,15 +128,14 @@ describe("gladiaProvider against the gladia dialect", () => {
 
   it("resolves when the callback arrives before the submit's answer", async () => {
     h = await gladiaHarness({ faults: { webhookBeforeSubmitResponse: true } });
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/early.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(statuses).toEqual(["completed"]);
   });
 
   it("a callback sent while no process listened is retried and resolves the restarted client's job(id)", async () => {
     const port = await freePort();
-    h = await gladiaHarness({ processingDelayMs: 500, retryDelaysMs: [50, 100, 200, 400, 800] }, { receiver: { port } });
+    h = await gladiaHarness({ processingDelayMs: 500, retryDelaysMs: [50, 100, 200, 400, 800] }, adapter, { receiver: { port } });
     const a = h.client;
     const jobA = a.transcribe("https://audio.example/restart.wav");
     const jobId = await jobA.submitted;
@@ -187,7 +162,7 @@ describe("gladiaProvider against the gladia dialect", () => {
     await h.cleanup();
 
     // The callback goes nowhere; the one status check finds the job done.
-    h = await gladiaHarness({ processingDelayMs: 10, retryDelaysMs: [] }, { receiver: { port: 0, publicUrl: `http://127.0.0.1:${await freePort()}` } });
+    h = await gladiaHarness({ processingDelayMs: 10, retryDelaysMs: [] }, adapter, { receiver: { port: 0, publicUrl: `http://127.0.0.1:${await freePort()}` } });
     const transcript = await h.client.transcribe("https://audio.example/lost.wav", { timeoutMs: 200, language: "en" });
     expect(transcript).toMatchObject({ text: SAMPLE_TEXT, language: "en", durationSec: 3.6 });
     expect(transcript.words[0]).toEqual({ text: "the", start: 0, end: 0.4, confidence: 1 });
@@ -197,7 +172,7 @@ describe("gladiaProvider against the gladia dialect", () => {
 
   it("fails a submit with a wrong key after one attempt, with Gladia's message and never the key", async () => {
     h = await gladiaHarness();
-    const client = h.restart({ provider: gladiaProvider({ apiKey: "wrong-gladia-key", baseUrl: h.dev.url, retry: { limit: 2, minDelayMs: 5, maxDelayMs: 20 } }) });
+    const client = h.restart({ provider: adapter(h.dev, { apiKey: "wrong-gladia-key" }) });
     const error = await rejection(client.transcribe("https://audio.example/x.wav"));
     expect(error).toBeInstanceOf(SubmitError);
     expect(error).toMatchObject({ status: 401, providerMessage: "gladia key not found" });
@@ -212,16 +187,6 @@ describe("gladiaProvider against the gladia dialect", () => {
     expect(h.dev.jobs()).toHaveLength(1);
   });
 });
-
-/** What `run` threw; fails the test if it returned. */
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("gladiaProvider options", () => {
   const configurationError = (options: unknown): Error => thrown(() => gladiaProvider(options as Parameters<typeof gladiaProvider>[0]));
@@ -248,9 +213,9 @@ describe("gladiaProvider options", () => {
       params: { diarization: true, callback_config: { url: "https://elsewhere.example" }, custom_metadata: {}, language_config: { languages: ["de"] } },
     });
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toMatch(/params\.callback_config: hookscribe sets this field from its own callback/);
-    expect(error.message).toMatch(/params\.custom_metadata: hookscribe sets this field from transcribe\(\)'s metadata option/);
-    expect(error.message).toMatch(/params\.language_config: hookscribe sets this field from transcribe\(\)'s language option/);
+    expect(error.message).toMatch(/params\.callback_config: set by hookscribe \(its own callback/);
+    expect(error.message).toMatch(/params\.custom_metadata: set by hookscribe \(transcribe\(\)'s metadata option\)/);
+    expect(error.message).toMatch(/params\.language_config: set by hookscribe \(transcribe\(\)'s language option\)/);
     expect(error.message).not.toContain("diarization");
   });
 
@@ -265,40 +230,18 @@ describe("gladiaProvider options", () => {
 // Wire mapping, against Gladia's published examples (API reference schema examples and the
 // v1 → v2 migration guide's result), shortened, field names and units unchanged.
 
-const fixture = async (name: string): Promise<unknown> =>
-  JSON.parse(await readFile(new URL(`../fixtures/providers/gladia/${name}`, import.meta.url), "utf8"));
+const fixture = fixtures("gladia").json;
 
-function webhook(body: unknown, contentType: string | undefined = "application/json"): WebhookRequest {
-  return { headers: {}, query: new URLSearchParams(), contentType, rawBody: Buffer.from(JSON.stringify(body)) };
-}
-
-interface Recorded {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-const servers: http.Server[] = [];
+const servers: TestServer[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 /** A loopback server answering every request with `answer`, recording what it received. */
-async function fixtureServer(answer: { status: number; body: unknown }) {
-  const requests: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+async function fixtureServer(answer: TestAnswer) {
+  const server = await testServer(() => answer);
   servers.push(server);
-  return { url, requests, provider: gladiaProvider({ apiKey: "test-key", baseUrl: url, retry: { limit: 0 } }) };
+  return { url: server.url, requests: server.received, provider: gladiaProvider({ apiKey: "test-key", baseUrl: server.url, retry: { limit: 0 } }) };
 }
 
 const submitRequest = { audioUrl: "https://audio.example/a.mp3", webhookUrl: "https://hooks.example/webhooks/gladia/ref/token", webhookSecret: "per-job" };
@@ -308,7 +251,7 @@ describe("Gladia wire mapping", () => {
 
   it("a success callback: full_transcript, words trimmed of their leading space, seconds, speaker, language, duration, raw", async () => {
     const body = await fixture("callback-success.json");
-    expect(provider.parse(webhook(body))).toEqual({
+    expect(provider.parse(webhookRequest(body))).toEqual({
       jobId: "45463597-20b7-4af7-b3b3-f5fb778203ab",
       status: "completed",
       result: {
@@ -326,7 +269,7 @@ describe("Gladia wire mapping", () => {
 
   it("an error callback: Gladia's message and code", async () => {
     const body = await fixture("callback-error.json");
-    expect(provider.parse(webhook(body))).toEqual({
+    expect(provider.parse(webhookRequest(body))).toEqual({
       jobId: "45463597-20b7-4af7-b3b3-f5fb778203ab",
       status: "error",
       error: "Bad Request (Gladia error code 400)",
@@ -339,19 +282,19 @@ describe("Gladia wire mapping", () => {
     expect(provider.acceptsContentType(undefined)).toBe(true);
     expect(provider.acceptsContentType("application/json")).toBe(true);
     expect(provider.acceptsContentType("text/plain")).toBe(false);
-    expect(provider.authenticate(webhook(body, undefined), { isJobSecret: () => false })).toEqual({ ok: true });
-    expect(provider.parse(webhook(body, undefined))?.status).toBe("error");
+    expect(provider.authenticate(webhookRequest(body, { contentType: undefined }), { isJobSecret: () => false })).toEqual({ ok: true });
+    expect(provider.parse(webhookRequest(body, { contentType: undefined }))?.status).toBe("error");
   });
 
   it("a callback that does not fit is a ProviderPayloadError naming the field, never its content", async () => {
     const body = (await fixture("callback-success.json")) as { payload: { transcription: Record<string, unknown> } };
     delete body.payload.transcription.full_transcript;
-    const missing = thrown(() => provider.parse(webhook(body)));
+    const missing = thrown(() => provider.parse(webhookRequest(body)));
     expect(missing).toBeInstanceOf(ProviderPayloadError);
     expect(missing.message).toContain("payload.transcription.full_transcript");
     expect(missing.message).not.toContain("Split infinity");
-    expect(() => provider.parse(webhook({ id: "x", event: "transcription.created" }))).toThrow(ProviderPayloadError);
-    expect(() => provider.parse({ ...webhook({}), rawBody: Buffer.from("not json") })).toThrow(/not valid JSON/);
+    expect(() => provider.parse(webhookRequest({ id: "x", event: "transcription.created" }))).toThrow(ProviderPayloadError);
+    expect(() => provider.parse({ ...webhookRequest({}), rawBody: Buffer.from("not json") })).toThrow(/not valid JSON/);
   });
 
   it("a done result (the migration guide's example, utterance without confidence): the transcript, from GET /v2/pre-recorded/{id} with x-gladia-key", async () => {
@@ -372,7 +315,7 @@ describe("Gladia wire mapping", () => {
       },
       raw: body,
     });
-    expect(server.requests).toMatchObject([{ method: "GET", path: "/v2/pre-recorded/0777a4fc-0b7e-40fb-9d37-690bdd83c9c6", headers: { "x-gladia-key": "test-key" } }]);
+    expect(server.requests).toMatchObject([{ method: "GET", url: "/v2/pre-recorded/0777a4fc-0b7e-40fb-9d37-690bdd83c9c6", headers: { "x-gladia-key": "test-key" } }]);
   });
 
   it("an error result has only a code; a queued one is queued", async () => {
@@ -400,8 +343,8 @@ describe("Gladia wire mapping", () => {
     const { jobId } = await provider.submit({ ...submitRequest, language: "fr", metadata: { customer: "c-42" } }, { idempotencyKey: "k" });
     expect(jobId).toBe("45463597-20b7-4af7-b3b3-f5fb778203ab");
     const [request] = server.requests;
-    expect(request).toMatchObject({ method: "POST", path: "/v2/pre-recorded", headers: { "x-gladia-key": "test-key", "content-type": "application/json" } });
-    expect(JSON.parse(request!.body)).toEqual({
+    expect(request).toMatchObject({ method: "POST", url: "/v2/pre-recorded", headers: { "x-gladia-key": "test-key", "content-type": "application/json" } });
+    expect(JSON.parse(request!.text)).toEqual({
       diarization: true,
       model: "solaria-1",
       audio_url: "https://audio.example/a.mp3",
@@ -411,13 +354,20 @@ describe("Gladia wire mapping", () => {
       custom_metadata: { customer: "c-42" },
     });
     // Gladia echoes nothing back, so the per-job secret is not sent anywhere.
-    expect(request!.body).not.toContain("per-job");
+    expect(request!.text).not.toContain("per-job");
   });
 
   it("without language or metadata, sends neither: Gladia detects the language", async () => {
     const server = await fixtureServer({ status: 201, body: await fixture("submit-response.json") });
     await server.provider.submit(submitRequest, { idempotencyKey: "k" });
-    expect(Object.keys(JSON.parse(server.requests[0]!.body))).toEqual(["audio_url", "callback", "callback_config"]);
+    expect(Object.keys(JSON.parse(server.requests[0]!.text))).toEqual(["audio_url", "callback", "callback_config"]);
+  });
+
+  it("a submit taken with an answer that is not a job is a SubmitError with the answer's status, naming the field", async () => {
+    const server = await fixtureServer({ status: 201, body: { result_url: "https://api.gladia.io/v2/pre-recorded/x" } });
+    const error = await rejection(server.provider.submit(submitRequest, { idempotencyKey: "k" }));
+    expect(error).toBeInstanceOf(SubmitError);
+    expect(error).toMatchObject({ status: 201, message: expect.stringMatching(/^gladia accepted the submit but answered an unexpected body \(id: /) });
   });
 
   it("a refused submit is a SubmitError with Gladia's message and validation errors", async () => {

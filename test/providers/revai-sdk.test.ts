@@ -1,5 +1,3 @@
-import { type IncomingHttpHeaders, type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import {
   InvalidParameterError,
@@ -9,7 +7,8 @@ import {
   RevAiApiError,
 } from "revai-node-sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { until } from "../helpers.js";
+import { rejection, until } from "../helpers.js";
+import { type ReceivedRequest, type TestServer, webhookEndpoint } from "./provider-test-kit.js";
 
 /*
  * The official revai-node-sdk, pointed at the emulator's "revai" dialect through its
@@ -18,15 +17,10 @@ import { until } from "../helpers.js";
  * extend Error). The SDK has no polling helper; the webhook goes to a plain server here.
  */
 
-interface ReceivedWebhook {
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
 let dev: DevProvider;
-let hooks: Server;
+let hooks: TestServer;
 let hooksUrl: string;
-let received: ReceivedWebhook[];
+let received: ReceivedRequest[];
 
 beforeEach(async () => {
   dev = await startDevProvider({
@@ -35,36 +29,17 @@ beforeEach(async () => {
     processingDelayMs: 100,
     faults: { errorResult: (audioUrl) => audioUrl.endsWith("/broken.mp3") },
   });
-  received = [];
-  hooks = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => hooks.listen(0, "127.0.0.1", resolve));
-  hooksUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/rev?tok=x`;
+  hooks = await webhookEndpoint("/rev?tok=x");
+  ({ url: hooksUrl, received } = hooks);
 });
 
 afterEach(async () => {
   await dev.close();
-  await new Promise<void>((resolve) => hooks.close(() => resolve()));
+  await hooks.close();
 });
 
 function client(token = dev.apiKey): RevAiApiClient {
   return new RevAiApiClient({ token, deploymentConfig: { baseUrl: dev.url, baseWebsocketUrl: dev.url.replace("http", "ws") } });
-}
-
-/** What an SDK call rejected with (its errors are not `Error`s). */
-async function thrown(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe("revai-node-sdk against the revai dialect", () => {
@@ -112,27 +87,27 @@ describe("revai-node-sdk against the revai dialect", () => {
     expect(received[0]!.body).toMatchObject({ job: { id: job.id, status: "failed", failure: "internal_processing" } });
     const details = await rev.getJobDetails(job.id);
     expect(details).toMatchObject({ status: "failed", failure_detail: expect.stringContaining("Simulated failure") });
-    const error = await thrown(rev.getTranscriptObject(job.id));
+    const error = await rejection(rev.getTranscriptObject(job.id));
     expect(error).toBeInstanceOf(InvalidStateError);
     expect(error).toMatchObject({ statusCode: 409, currentValue: "failed", allowedValues: ["transcribed"] });
   });
 
   it("the SDK's error classes: 401 on a wrong token, 400 naming the parameter, 404 for an unknown job, 409 while in progress", async () => {
-    const unauthorized = await thrown(client("wrong").getJobDetails("Umx5c6F7pH7r"));
+    const unauthorized = await rejection(client("wrong").getJobDetails("Umx5c6F7pH7r"));
     expect(unauthorized).toBeInstanceOf(RevAiApiError);
     expect(unauthorized).toMatchObject({ statusCode: 401, details: { title: "Authorization has been denied for this request", status: 401 } });
 
     const rev = client();
-    const invalid = await thrown(rev.submitJob({ notification_config: { url: hooksUrl } }));
+    const invalid = await rejection(rev.submitJob({ notification_config: { url: hooksUrl } }));
     expect(invalid).toBeInstanceOf(InvalidParameterError);
     expect(invalid).toMatchObject({ statusCode: 400, parameters: { source_config: ["The source_config field is required"] } });
 
-    const missing = await thrown(rev.getJobDetails("nope"));
+    const missing = await rejection(rev.getJobDetails("nope"));
     expect(missing).toBeInstanceOf(ResourceNotFoundOrUnsupportedApiError);
     expect(missing).toMatchObject({ statusCode: 404, details: { title: "could not find job", type: "https://www.rev.ai/api/v1/errors/job-not-found" } });
 
     const job = await rev.submitJob({ source_config: { url: "https://audio.example/a.mp3" } });
-    const early = await thrown(rev.getTranscriptObject(job.id));
+    const early = await rejection(rev.getTranscriptObject(job.id));
     expect(early).toBeInstanceOf(InvalidStateError);
     expect(early).toMatchObject({ statusCode: 409, currentValue: "in_progress", allowedValues: ["transcribed"] });
     expect(dev.stats.submits).toBe(2);

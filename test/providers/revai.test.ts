@@ -1,22 +1,16 @@
-import { readFile } from "node:fs/promises";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   ConfigurationError,
   FetchResultError,
-  type Provider,
   ProviderPayloadError,
   SubmitError,
-  type Transcript,
-  TranscriptionError,
   TranscriptionTimeoutError,
-  type TranscriberOptions,
   revAIProvider,
 } from "hookscribe";
-import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "hookscribe/dev";
+import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
 import { revAIDialect } from "../../src/dev/dialect-revai.js";
-import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "../helpers.js";
+import { type Harness, SAMPLE_TEXT, freePort, rejection, until } from "../helpers.js";
+import { type TestServer, collect, dialectHarness, fastAdapter, fixtures, postWebhook, recordingSecrets, testServer, transcribeNoting, transcriptionFailure, webhookEndpoint, webhookRequest } from "./provider-test-kit.js";
 
 /*
  * revAIProvider end to end against the emulator's "revai" dialect (real receiver, real HTTP, a
@@ -26,27 +20,8 @@ import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "
 let h: Harness;
 afterEach(async () => h?.cleanup());
 
-const FAST_RETRY = { limit: 2, minDelayMs: 5, maxDelayMs: 20 };
-
-function adapter(dev: DevProvider, overrides: Partial<Parameters<typeof revAIProvider>[0]> = {}): Provider {
-  return revAIProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY, ...overrides });
-}
-
-/** The adapter, remembering each job's webhook secret so a test can send what Rev.ai would. */
-function recordingSecrets(dev: DevProvider, secrets: string[]): Provider {
-  const real = adapter(dev);
-  return {
-    ...real,
-    submit(request, context) {
-      secrets.push(request.webhookSecret);
-      return real.submit(request, context);
-    },
-  };
-}
-
-function revHarness(dev: DevProviderOptions = {}, provider: (dev: DevProvider) => Provider = adapter, client: Partial<TranscriberOptions> = {}): Promise<Harness> {
-  return harness({ dev: { dialect: "revai", ...dev }, provider, client });
-}
+const adapter = fastAdapter(revAIProvider);
+const revHarness = dialectHarness("revai", adapter);
 
 /** The job as the emulator reports it to anyone holding the token (counts as a status fetch). */
 async function emulatorJob(dev: DevProvider, jobId: string): Promise<Record<string, unknown>> {
@@ -54,23 +29,10 @@ async function emulatorJob(dev: DevProvider, jobId: string): Promise<Record<stri
   return (await response.json()) as Record<string, unknown>;
 }
 
-function postWebhook(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-}
-
-function collect(h: Harness): Transcript[] {
-  const seen: Transcript[] = [];
-  h.client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
-
 describe("revAIProvider against the revai dialect", () => {
   it("round trip: one thin webhook, job details and transcript fetched once, words in seconds", async () => {
     h = await revHarness();
-    const statuses: string[] = [];
-    const job = h.client.transcribe("https://audio.example/call.wav", { onStatus: (s) => statuses.push(s) });
-    const jobId = await job.submitted;
-    const transcript = await job;
+    const { jobId, transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/call.wav");
 
     expect(jobId).toMatch(/^[A-Za-z0-9]{12}$/);
     expect(transcript).toMatchObject({ jobId, provider: "revai", status: "completed", text: SAMPLE_TEXT, language: "en", durationSec: 3.6 });
@@ -97,7 +59,7 @@ describe("revAIProvider against the revai dialect", () => {
 
   it("fetches a thin delivery's result once however often it is delivered, and out of order", async () => {
     h = await revHarness({ faults: { duplicateDeliveries: 2 } });
-    const events = collect(h);
+    const events = collect(h.client);
     const transcript = await h.client.transcribe("https://audio.example/dup.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
     await until(() => h.dev.stats.webhooksDelivered === 3);
@@ -109,7 +71,7 @@ describe("revAIProvider against the revai dialect", () => {
 
   it("a stale in_progress delivery after the end is answered 200 and changes nothing", async () => {
     const secrets: string[] = [];
-    h = await revHarness({}, (dev) => recordingSecrets(dev, secrets));
+    h = await revHarness({}, (dev) => recordingSecrets(adapter(dev), secrets));
     const transcript = await h.client.transcribe("https://audio.example/stale.wav");
     const url = h.dev.job(transcript.jobId)!.webhookUrl!;
     const stale = await postWebhook(url, { job: { id: transcript.jobId, status: "in_progress" } }, { authorization: `Bearer ${secrets[0]}` });
@@ -120,17 +82,15 @@ describe("revAIProvider against the revai dialect", () => {
 
   it("a failed job rejects with Rev.ai's failure_detail, taken from the webhook without a fetch", async () => {
     h = await revHarness({ faults: { errorResult: true } });
-    const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await rejection(job);
-    expect(error).toBeInstanceOf(TranscriptionError);
+    const { jobId, error } = await transcriptionFailure(h.client, "https://audio.example/broken.wav");
     expect(error.message).toContain("Simulated failure");
     expect(h.dev.stats.statusFetches).toBe(0);
-    expect(await emulatorJob(h.dev, job.jobId!)).toMatchObject({ status: "failed", failure: "internal_processing" });
+    expect(await emulatorJob(h.dev, jobId)).toMatchObject({ status: "failed", failure: "internal_processing" });
   });
 
   it("refuses forged deliveries with 401 and stores nothing from them", async () => {
     const secrets: string[] = [];
-    h = await revHarness({ processingDelayMs: 300 }, (dev) => recordingSecrets(dev, secrets));
+    h = await revHarness({ processingDelayMs: 300 }, (dev) => recordingSecrets(adapter(dev), secrets));
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
     const url = h.dev.job(jobId)!.webhookUrl!;
@@ -228,18 +188,16 @@ describe("revAIProvider against the revai dialect", () => {
 
 describe("the revai dialect's sender", () => {
   let dev: DevProvider | undefined;
-  let hooks: Server | undefined;
+  let hooks: TestServer | undefined;
   afterEach(async () => {
     await dev?.close();
-    await new Promise<void>((resolve) => (hooks ? hooks.close(() => resolve()) : resolve()));
+    await hooks?.close();
   });
 
   /** A webhook endpoint answering `statuses` in turn (the last one from then on). */
   async function endpoint(statuses: number[]): Promise<string> {
-    let calls = 0;
-    hooks = createServer((_req, res) => res.writeHead(statuses[Math.min(calls++, statuses.length - 1)]!).end());
-    await new Promise<void>((resolve) => hooks!.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+    hooks = await webhookEndpoint("/hook", (attempt) => statuses[Math.min(attempt, statuses.length) - 1]!);
+    return hooks.url;
   }
 
   async function submitTo(url: string): Promise<string> {
@@ -293,9 +251,9 @@ describe("revAIProvider options", () => {
     const attempt = () =>
       revAIProvider({ ...valid, params: { notification_config: { url: "https://evil.example" }, language: "fr", metadata: "m", skip_diarization: true } });
     expect(attempt).toThrow(ConfigurationError);
-    expect(attempt).toThrow(/params\.notification_config: hookscribe sets this field \(the per-job webhook URL and its Authorization secret\)/);
-    expect(attempt).toThrow(/params\.language: hookscribe sets this field/);
-    expect(attempt).toThrow(/params\.metadata: hookscribe sets this field/);
+    expect(attempt).toThrow(/params\.notification_config: set by hookscribe \(the per-job webhook URL and its Authorization secret\)/);
+    expect(attempt).toThrow(/params\.language: set by hookscribe/);
+    expect(attempt).toThrow(/params\.metadata: set by hookscribe/);
     expect(() => revAIProvider({ ...valid, params: { source_config: {} } })).toThrow(/params\.source_config/);
     expect(() => revAIProvider({ ...valid, params: { speaker_channels_count: 9 } })).toThrow(/params\.speaker_channels_count: must be <= 8/);
   });
@@ -308,34 +266,23 @@ interface FakeRoute {
 }
 
 /** A stand-in for api.rev.ai answering fixed bodies by `METHOD path`; it records every request. */
-async function fakeRevAI(routes: Record<string, FakeRoute>): Promise<{ url: string; requests: { path: string; headers: Record<string, unknown>; body: string }[]; server: Server }> {
-  const requests: { path: string; headers: Record<string, unknown>; body: string }[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => {
-      requests.push({ path: `${req.method} ${req.url}`, headers: req.headers, body });
-      const route = routes[`${req.method} ${req.url}`];
-      if (!route) return res.writeHead(500).end();
-      res.writeHead(route.status ?? 200, { "content-type": route.contentType ?? "application/json" });
-      res.end(route.body);
-    });
+function fakeRevAI(routes: Record<string, FakeRoute>): Promise<TestServer> {
+  return testServer(({ method, url }) => {
+    const route = routes[`${method} ${url}`];
+    return route ? { status: route.status ?? 200, body: route.body, contentType: route.contentType } : { status: 500 };
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
 }
 
-function fixture(name: string): Promise<string> {
-  return readFile(new URL(`../fixtures/providers/revai/${name}`, import.meta.url), "utf8");
+/** `METHOD path` of each request `fake` received. */
+function requestLines(fake: TestServer): string[] {
+  return fake.received.map(({ method, url }) => `${method} ${url}`);
 }
 
-function webhookRequest(body: string, headers: Record<string, string> = {}) {
-  return { headers, query: new URLSearchParams(), contentType: "application/json", rawBody: Buffer.from(body) };
-}
+const fixture = fixtures("revai").text;
 
 describe("Rev.ai wire mapping (published examples)", () => {
-  let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  let server: TestServer | undefined;
+  afterEach(() => server?.close());
 
   it("parses the transcribed webhook as a thin completed event", async () => {
     const event = revAIProvider({ apiKey: "t" }).parse(webhookRequest(await fixture("webhook-transcribed.json")));
@@ -359,24 +306,24 @@ describe("Rev.ai wire mapping (published examples)", () => {
   it("authenticates only the job's echoed Bearer secret", () => {
     const provider = revAIProvider({ apiKey: "t" });
     const context = { isJobSecret: (candidate: string) => candidate === "job-secret" };
-    expect(provider.authenticate(webhookRequest("{}", { authorization: "Bearer job-secret" }), context)).toEqual({ ok: true });
-    expect(provider.authenticate(webhookRequest("{}", { authorization: "Bearer other" }), context).ok).toBe(false);
-    expect(provider.authenticate(webhookRequest("{}", { authorization: "job-secret" }), context).ok).toBe(false);
+    expect(provider.authenticate(webhookRequest("{}", { headers: { authorization: "Bearer job-secret" } }), context)).toEqual({ ok: true });
+    expect(provider.authenticate(webhookRequest("{}", { headers: { authorization: "Bearer other" } }), context).ok).toBe(false);
+    expect(provider.authenticate(webhookRequest("{}", { headers: { authorization: "job-secret" } }), context).ok).toBe(false);
     expect(provider.authenticate(webhookRequest("{}"), context).ok).toBe(false);
   });
 
   it("submits source_config, notification_config with the Bearer secret, language, metadata and params, and reads the job id", async () => {
     const fake = await fakeRevAI({ "POST /speechtotext/v1/jobs": { body: await fixture("job-new.json") } });
-    server = fake.server;
+    server = fake;
     const provider = revAIProvider({ apiKey: "token", baseUrl: fake.url, params: { skip_diarization: true } });
     const { jobId } = await provider.submit(
       { audioUrl: "https://audio.example/a.mp3", webhookUrl: "https://hooks.example/w/revai/r/t", webhookSecret: "per-job", language: "en", metadata: { id: 1 } },
       { idempotencyKey: "k" },
     );
     expect(jobId).toBe("Umx5c6F7pH7r");
-    const [request] = fake.requests;
+    const [request] = fake.received;
     expect(request!.headers).toMatchObject({ authorization: "Bearer token", "content-type": "application/json" });
-    expect(JSON.parse(request!.body)).toEqual({
+    expect(JSON.parse(request!.text)).toEqual({
       skip_diarization: true,
       source_config: { url: "https://audio.example/a.mp3" },
       notification_config: { url: "https://hooks.example/w/revai/r/t", auth_headers: { Authorization: "Bearer per-job" } },
@@ -390,9 +337,9 @@ describe("Rev.ai wire mapping (published examples)", () => {
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r": { body: await fixture("job-transcribed.json") },
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r/transcript": { body: await fixture("transcript.json"), contentType: "application/vnd.rev.transcript.v1.0+json" },
     });
-    server = fake.server;
+    server = fake;
     const event = await revAIProvider({ apiKey: "token", baseUrl: fake.url }).fetchResult!("Umx5c6F7pH7r");
-    expect(fake.requests[1]!.headers).toMatchObject({ accept: "application/vnd.rev.transcript.v1.0+json" });
+    expect(fake.received[1]!.headers).toMatchObject({ accept: "application/vnd.rev.transcript.v1.0+json" });
     expect(event).toMatchObject({ jobId: "Umx5c6F7pH7r", status: "completed" });
     expect(event.result).toEqual({
       text: "Hello World.",
@@ -416,7 +363,7 @@ describe("Rev.ai wire mapping (published examples)", () => {
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r": { body: await fixture("job-transcribed.json") },
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r/transcript": { body: JSON.stringify(variant) },
     });
-    server = fake.server;
+    server = fake;
     const event = await revAIProvider({ apiKey: "token", baseUrl: fake.url }).fetchResult!("Umx5c6F7pH7r");
     expect(event.result!.text).toBe("Hello World Hi");
     expect(event.result!.words[2]).toEqual({ text: "Hi", start: 3, end: 3.2, speaker: "2" });
@@ -427,7 +374,7 @@ describe("Rev.ai wire mapping (published examples)", () => {
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r": { body: await fixture("job-transcribed.json") },
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r/transcript": { body: JSON.stringify({ monologues: [{ speaker: 0, elements: [{ type: "text", value: "secret words" }] }] }) },
     });
-    server = fake.server;
+    server = fake;
     const error = await rejection(revAIProvider({ apiKey: "token", baseUrl: fake.url }).fetchResult!("Umx5c6F7pH7r"));
     expect(error).toBeInstanceOf(ProviderPayloadError);
     expect(error.message).toContain("monologues.0.elements.0: a text element needs ts and end_ts");
@@ -439,11 +386,11 @@ describe("Rev.ai wire mapping (published examples)", () => {
       "GET /speechtotext/v1/jobs/Umx5c6F7pH7r": { body: await fixture("job-failed.json") },
       "GET /speechtotext/v1/jobs/busy": { body: await fixture("job-new.json") },
     });
-    server = fake.server;
+    server = fake;
     const provider = revAIProvider({ apiKey: "token", baseUrl: fake.url });
     expect(await provider.fetchResult!("Umx5c6F7pH7r")).toMatchObject({ status: "error", error: "Failed to download media file. Please check your url and file type" });
     expect(await provider.fetchResult!("busy")).toMatchObject({ jobId: "Umx5c6F7pH7r", status: "processing" });
-    expect(fake.requests.map((r) => r.path)).toEqual(["GET /speechtotext/v1/jobs/Umx5c6F7pH7r", "GET /speechtotext/v1/jobs/busy"]);
+    expect(requestLines(fake)).toEqual(["GET /speechtotext/v1/jobs/Umx5c6F7pH7r", "GET /speechtotext/v1/jobs/busy"]);
   });
 
   it("maps Rev.ai's problem bodies into SubmitError and FetchResultError messages", async () => {
@@ -453,7 +400,7 @@ describe("Rev.ai wire mapping (published examples)", () => {
       "GET /speechtotext/v1/jobs/early": { body: await fixture("job-transcribed.json") },
       "GET /speechtotext/v1/jobs/early/transcript": { status: 409, body: await fixture("error-409.json"), contentType: "application/problem+json" },
     });
-    server = fake.server;
+    server = fake;
     const provider = revAIProvider({ apiKey: "token", baseUrl: fake.url, retry: { limit: 0 } });
     const submit = await rejection(provider.submit({ audioUrl: "https://a/b.wav", webhookUrl: "https://c/d", webhookSecret: "s" }, { idempotencyKey: "k" }));
     expect(submit).toBeInstanceOf(SubmitError);

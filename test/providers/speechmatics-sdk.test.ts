@@ -1,10 +1,8 @@
-import { once } from "node:events";
-import { type IncomingHttpHeaders, type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { BatchClient, type RetrieveTranscriptResponse } from "@speechmatics/batch-client";
 import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
-import { until } from "../helpers.js";
+import { rejection, until } from "../helpers.js";
+import { type TestServer, webhookEndpoint } from "./provider-test-kit.js";
 
 /*
  * The official `@speechmatics/batch-client` SDK pointed at the emulator's "speechmatics" dialect
@@ -16,10 +14,10 @@ const TEXT = "Hello from the Speechmatics dialect.";
 const AUDIO = { url: "https://audio.example/call.wav" };
 
 let dev: DevProvider | undefined;
-let receiver: Server | undefined;
+let receiver: TestServer | undefined;
 afterEach(async () => {
   await dev?.close();
-  receiver?.close();
+  await receiver?.close();
   dev = undefined;
   receiver = undefined;
 });
@@ -29,41 +27,15 @@ async function start(options: Parameters<typeof startDevProvider>[0] = {}): Prom
   return new BatchClient({ apiKey: dev.apiKey, apiUrl: `${dev.url}/v2`, appId: "hookscribe-test" });
 }
 
-interface Delivery {
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A plain notification endpoint, as an SDK user would write one; resolves with the first delivery. */
-async function notificationEndpoint(): Promise<{ url: string; delivery: Promise<Delivery> }> {
-  receiver = createServer();
-  receiver.listen(0, "127.0.0.1");
-  await once(receiver, "listening");
-  const delivery = new Promise<Delivery>((resolve) => {
-    receiver!.once("request", async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      res.writeHead(200).end();
-      resolve({ url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-    });
-  });
-  return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`, delivery };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; message: string; response?: unknown }> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error as { name: string; message: string; response?: unknown },
-  );
+/** What an SDK call rejected with: its error, carrying Speechmatics' answer in `response`. */
+async function errorOf(promise: Promise<unknown>): Promise<Error & { response?: unknown }> {
+  return rejection(promise);
 }
 
 describe("the official @speechmatics/batch-client SDK against the speechmatics dialect", () => {
   it("createTranscriptionJob() with a notification_config, the notification it gets, getJob(), getJobResult() as json-v2 and text", async () => {
     const client = await start();
-    const endpoint = await notificationEndpoint();
+    const endpoint = (receiver = await webhookEndpoint("/callback"));
     const { id } = await client.createTranscriptionJob(AUDIO, {
       transcription_config: { language: "en", operating_point: "enhanced" },
       notification_config: [{ url: endpoint.url, contents: ["transcript.json-v2"], auth_headers: ["Authorization: Bearer hook-secret"] }],
@@ -74,11 +46,11 @@ describe("the official @speechmatics/batch-client SDK against the speechmatics d
     const running = await client.getJob(id);
     expect(running.job).toMatchObject({ id, status: "running", config: { type: "transcription", fetch_data: AUDIO } });
 
-    const delivery = await endpoint.delivery;
+    const delivery = await endpoint.first;
     expect(delivery.url).toBe(`/callback?id=${id}&status=success`);
     expect(delivery.headers.authorization).toBe("Bearer hook-secret");
     expect(delivery.headers["content-type"]).toBe("application/json");
-    const notified = JSON.parse(delivery.body) as RetrieveTranscriptResponse;
+    const notified = JSON.parse(delivery.text) as RetrieveTranscriptResponse;
     expect(notified.job).toMatchObject({ id, tracking: { reference: "ref-1", details: { customer: 42 } } });
 
     await until(async () => (await client.getJob(id)).job.status === "done");

@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   ConfigurationError,
   type Provider,
@@ -10,9 +7,10 @@ import {
   type WebhookRequest,
   speechmaticsProvider,
 } from "hookscribe";
-import { type DevProvider, type DevProviderOptions, fixedTextEngine } from "hookscribe/dev";
+import { fixedTextEngine } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "../helpers.js";
+import { type Harness, SAMPLE_TEXT, freePort, rejection, until } from "../helpers.js";
+import { type TestServer, collect, dialectHarness, fastAdapter, fixtures, postWebhook, recordingSecrets, testServer, thrown, transcribeNoting, transcriptionFailure, webhookRequest } from "./provider-test-kit.js";
 
 /*
  * speechmaticsProvider end to end against the emulator's "speechmatics" dialect (real receiver,
@@ -22,49 +20,20 @@ import { type Harness, SAMPLE_TEXT, freePort, harness, rejection, until } from "
 let h: Harness;
 afterEach(async () => h?.cleanup());
 
-const FAST_RETRY = { limit: 2, minDelayMs: 5, maxDelayMs: 20 };
 const PUNCTUATED = "Hello from hookscribe. It works!";
 
-function adapter(dev: DevProvider, overrides: Partial<Parameters<typeof speechmaticsProvider>[0]> = {}): Provider {
-  return speechmaticsProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY, ...overrides });
-}
-
-/** The adapter, remembering each job's webhook secret so a test can send what Speechmatics would. */
-function recordingSecrets(dev: DevProvider, secrets: string[]): Provider {
-  const real = adapter(dev);
-  return {
-    ...real,
-    submit(request, context) {
-      secrets.push(request.webhookSecret);
-      return real.submit(request, context);
-    },
-  };
-}
-
-type ClientOptions = NonNullable<Parameters<typeof harness>[0]>["client"];
-
-function smHarness(dev: DevProviderOptions = {}, provider: (dev: DevProvider) => Provider = adapter, client: ClientOptions = {}): Promise<Harness> {
-  return harness({ dev: { dialect: "speechmatics", ...dev }, provider, client });
-}
+const adapter = fastAdapter(speechmaticsProvider);
+const smHarness = dialectHarness("speechmatics", adapter);
 
 /** A notification as Speechmatics sends it: the job id and outcome in the query string. */
 function notify(url: string, query: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}?${query}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-}
-
-function collect(h: Harness): Transcript[] {
-  const seen: Transcript[] = [];
-  h.client.on("transcript", (t) => seen.push(t));
-  return seen;
+  return postWebhook(`${url}?${query}`, body, headers);
 }
 
 describe("speechmaticsProvider against the speechmatics dialect", () => {
   it("round trip: the json-v2 transcript in the notification, no fetch, words in seconds, punctuation attached", async () => {
     h = await smHarness({ engine: fixedTextEngine(PUNCTUATED) });
-    const statuses: string[] = [];
-    const job = h.client.transcribe("https://audio.example/call.wav", { language: "en", onStatus: (s) => statuses.push(s) });
-    const jobId = await job.submitted;
-    const transcript = await job;
+    const { jobId, transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/call.wav", { language: "en" });
 
     expect(jobId).toMatch(/^[a-z0-9]{10}$/);
     expect(transcript).toMatchObject({ jobId, provider: "speechmatics", status: "completed", text: PUNCTUATED, language: "en", durationSec: 2 });
@@ -111,20 +80,17 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
   it("a rejected job fails with Speechmatics' own message, fetched from the job's errors", async () => {
     h = await smHarness({ faults: { errorResult: true } });
-    const events = collect(h);
-    const job = h.client.transcribe("https://audio.example/broken.wav");
-    const error = await rejection(job);
-    expect(error).toBeInstanceOf(TranscriptionError);
-    expect((error as TranscriptionError).jobId).toBe(job.jobId);
+    const events = collect(h.client);
+    const { jobId, error } = await transcriptionFailure(h.client, "https://audio.example/broken.wav");
     expect(error.message).toContain("Simulated failure");
     expect(h.dev.stats.statusFetches).toBe(1);
     expect(events).toEqual([]);
-    await expect(h.client.job(job.jobId!)).rejects.toThrow(/Simulated failure/);
+    await expect(h.client.job(jobId)).rejects.toThrow(/Simulated failure/);
   });
 
   it("refuses forged notifications with 401 and stores nothing from them", async () => {
     const secrets: string[] = [];
-    h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(dev, secrets));
+    h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(adapter(dev), secrets));
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
     const url = h.dev.job(jobId)!.webhookUrl!;
@@ -143,7 +109,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
   it("answers a notification without a valid query string 400", async () => {
     const secrets: string[] = [];
-    h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(dev, secrets));
+    h = await smHarness({ processingDelayMs: 5000 }, (dev) => recordingSecrets(adapter(dev), secrets));
     const jobId = await h.client.transcribe("https://audio.example/query.wav").submitted;
     const url = h.dev.job(jobId)!.webhookUrl!;
     const auth = { authorization: `Bearer ${secrets[0]}` };
@@ -157,10 +123,9 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
   it("duplicates, an out-of-order stale failure and a redelivery change nothing after the end", async () => {
     const secrets: string[] = [];
-    h = await smHarness({ faults: { duplicateDeliveries: 2 } }, (dev) => recordingSecrets(dev, secrets));
-    const events = collect(h);
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/dup.wav", { onStatus: (s) => statuses.push(s) });
+    h = await smHarness({ faults: { duplicateDeliveries: 2 } }, (dev) => recordingSecrets(adapter(dev), secrets));
+    const events = collect(h.client);
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/dup.wav");
     await until(() => h.dev.stats.webhooksDelivered === 3);
     // outOfOrder has no stale processing notification to send: Speechmatics never sends one.
     expect(h.dev.stats.webhooksSent).toBe(3);
@@ -179,8 +144,7 @@ describe("speechmaticsProvider against the speechmatics dialect", () => {
 
   it("resolves when the notification arrives before the submit's answer", async () => {
     h = await smHarness({ faults: { webhookBeforeSubmitResponse: true } });
-    const statuses: string[] = [];
-    const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
+    const { transcript, statuses } = await transcribeNoting(h.client, "https://audio.example/early.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(statuses).not.toContain("queued");
     expect(h.dev.stats.statusFetches).toBe(0);
@@ -264,31 +228,26 @@ describe("speechmaticsProvider options", () => {
         },
       });
     expect(attempt).toThrow(ConfigurationError);
-    expect(attempt).toThrow(/params\.notification_config: hookscribe sets this field/);
-    expect(attempt).toThrow(/params\.fetch_data: hookscribe sets this field/);
-    expect(attempt).toThrow(/params\.transcription_config\.language: hookscribe sets this field \(transcribe\(\)'s language option/);
-    expect(attempt).toThrow(/params\.tracking\.details: hookscribe sets this field \(transcribe\(\)'s metadata option\)/);
+    expect(attempt).toThrow(/params\.notification_config: set by hookscribe/);
+    expect(attempt).toThrow(/params\.fetch_data: set by hookscribe/);
+    expect(attempt).toThrow(/params\.transcription_config\.language: set by hookscribe \(transcribe\(\)'s language option/);
+    expect(attempt).toThrow(/params\.tracking\.details: set by hookscribe \(transcribe\(\)'s metadata option\)/);
     expect(() => speechmaticsProvider({ apiKey, params: { transcription_config: { operating_point: "best" as never } } })).toThrow(
       /params\.transcription_config\.operating_point: must be one of "standard", "enhanced"/,
     );
   });
 
   it("never shows the API key in an options error", () => {
-    try {
-      speechmaticsProvider({ apiKey, region: "eu1", baseUrl: "https://x.example" });
-    } catch (error) {
-      expect((error as Error).message).not.toContain(apiKey);
-    }
+    expect(thrown(() => speechmaticsProvider({ apiKey, region: "eu1", baseUrl: "https://x.example" })).message).not.toContain(apiKey);
   });
 });
 
 /** The published examples, by file name. */
-async function fixture(name: string): Promise<Buffer> {
-  return readFile(new URL(`../fixtures/providers/speechmatics/${name}`, import.meta.url));
-}
+const fixture = fixtures("speechmatics").bytes;
 
-function notification(query: string, rawBody: Buffer, contentType: string | undefined = "application/json"): WebhookRequest {
-  return { headers: {}, query: new URLSearchParams(query), contentType, rawBody };
+/** A notification with the job id and outcome in `query`. */
+function notification(query: string, rawBody: Buffer, contentType = "application/json"): WebhookRequest {
+  return webhookRequest(rawBody, { query, contentType });
 }
 
 describe("Speechmatics wire mapping, against published examples", () => {
@@ -353,7 +312,7 @@ describe("Speechmatics wire mapping, against published examples", () => {
   it("a notification without the transcript is thin: empty, jobinfo, text or multipart", async () => {
     const jobInfo = Buffer.from(JSON.stringify(JSON.parse((await fixture("transcript-response-example.json")).toString()).job));
     const thin = { jobId: "650krlru2e", status: "completed" };
-    expect(provider.parse(notification("id=650krlru2e&status=success", Buffer.alloc(0), undefined))).toMatchObject(thin);
+    expect(provider.parse(webhookRequest(Buffer.alloc(0), { query: "id=650krlru2e&status=success", contentType: undefined }))).toMatchObject(thin);
     expect(provider.parse(notification("id=650krlru2e&status=success", Buffer.alloc(0)))).toMatchObject(thin);
     expect(provider.parse(notification("id=650krlru2e&status=success", jobInfo))).toMatchObject(thin);
     expect(provider.parse(notification("id=650krlru2e&status=success", Buffer.from("Welcome to Speechmatics."), "text/plain"))).toMatchObject(thin);
@@ -385,16 +344,15 @@ describe("Speechmatics wire mapping, against published examples", () => {
   });
 
   describe("job details from the docs, served as Speechmatics would", () => {
-    let server: Server | undefined;
+    let server: TestServer | undefined;
     afterEach(() => server?.close());
 
     async function serving(routes: Record<string, Buffer>): Promise<Provider> {
-      server = createServer((req, res) => {
-        const body = routes[new URL(req.url ?? "", "http://x").pathname];
-        res.writeHead(body ? 200 : 404, { "content-type": "application/json" }).end(body ?? '{"code":404,"error":"Job not found"}');
+      server = await testServer(({ url }) => {
+        const body = routes[new URL(url, "http://x").pathname];
+        return body ? { status: 200, body } : { status: 404, body: '{"code":404,"error":"Job not found"}' };
       });
-      await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-      return speechmaticsProvider({ apiKey: "k", baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, retry: { limit: 0 } });
+      return speechmaticsProvider({ apiKey: "k", baseUrl: server.url, retry: { limit: 0 } });
     }
 
     it("running is processing; rejected is an error with the job's message", async () => {

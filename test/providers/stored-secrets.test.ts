@@ -12,6 +12,7 @@ import {
 import type { DevProvider, DevProviderOptions } from "hookscribe/dev";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, harness, rejection } from "../helpers.js";
+import { fastAdapter, recordingSecrets } from "./provider-test-kit.js";
 
 /**
  * Every provider: once jobs have succeeded and failed, no file of the store holds a webhook URL
@@ -19,14 +20,12 @@ import { type Harness, SAMPLE_TEXT, harness, rejection } from "../helpers.js";
  * keeps the payload without them.
  */
 
-const FAST_RETRY = { limit: 2, minDelayMs: 5, maxDelayMs: 20 };
-
 const ADAPTERS: Record<string, (dev: DevProvider) => Provider> = {
-  assemblyai: (dev) => assemblyAIProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY }),
-  deepgram: (dev) => deepgramProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY }),
-  revai: (dev) => revAIProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY }),
-  speechmatics: (dev) => speechmaticsProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY }),
-  gladia: (dev) => gladiaProvider({ apiKey: dev.apiKey, baseUrl: dev.url, retry: FAST_RETRY }),
+  assemblyai: fastAdapter(assemblyAIProvider),
+  deepgram: fastAdapter(deepgramProvider),
+  revai: fastAdapter(revAIProvider),
+  speechmatics: fastAdapter(speechmaticsProvider),
+  gladia: fastAdapter(gladiaProvider),
 };
 
 let h: Harness | undefined;
@@ -47,16 +46,7 @@ describe.each(Object.keys(ADAPTERS))("%s: the store keeps no token or secret", (
     const secrets: string[] = [];
     h = await harness({
       dev: { dialect: dialect as DevProviderOptions["dialect"], faults: { errorResult: (url) => url.endsWith("fails.wav") } },
-      provider: (dev) => {
-        const real = ADAPTERS[dialect]!(dev);
-        return {
-          ...real,
-          submit(request, context) {
-            secrets.push(request.webhookSecret);
-            return real.submit(request, context);
-          },
-        };
-      },
+      provider: (dev) => recordingSecrets(ADAPTERS[dialect]!(dev), secrets),
     });
     const done = await h.client.transcribe("https://audio.example/works.wav");
     expect(done.text.toLowerCase().replace(/[.,!?]/g, "")).toBe(SAMPLE_TEXT);
