@@ -261,7 +261,7 @@ describe("receiver: bad requests get their own status and touch nothing", () => 
     const big = fullBody(p.jobId, "completed", { padding: "x".repeat(2 * MAX) });
     return [
       { name: "unknown path", expected: 404, send: () => post(`${base}/nope`, completed, signed(secret, completed)) },
-      { name: "webhook path with a segment missing", expected: 404, send: () => post(`${base}/webhooks/generic/${p.ref}`, completed, signed(secret, completed)) },
+      { name: "a job's webhook path without its token", expected: 401, send: () => post(`${base}/webhooks/generic/${p.ref}`, completed, signed(secret, completed)) },
       { name: "another provider's route", expected: 404, send: () => post(`${base}/webhooks/other/${p.ref}/${p.token}`, completed, signed(secret, completed)) },
       { name: "GET on the webhook route", expected: 405, send: async () => {
         const response = await fetch(p.url);
@@ -311,7 +311,7 @@ describe("receiver: bad requests get their own status and touch nothing", () => 
 
   it.each([
     ["unknown path", 404],
-    ["webhook path with a segment missing", 404],
+    ["a job's webhook path without its token", 401],
     ["another provider's route", 404],
     ["GET on the webhook route", 405],
     ["text/plain", 415],

@@ -34,11 +34,16 @@ export function webhookUrl(baseUrl: string, path: string, route: WebhookRoute): 
 
 const PATH_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Parses a request path under `path`; `undefined` when it is not a webhook route. */
+/**
+ * Parses a request path under `path`; `undefined` when it is not a webhook route. A job's URL
+ * without its token (`{path}/{provider}/{ref}`) is a route with an empty token: refused `401`,
+ * like a wrong token, not `404`.
+ */
 export function parseWebhookPath(pathname: string, path: string): WebhookRoute | undefined {
   if (!pathname.startsWith(`${path}/`)) return undefined;
   const parts = pathname.slice(path.length + 1).split("/");
-  if (parts.length !== 3 || !parts.every((part) => PATH_SEGMENT.test(part))) return undefined;
-  const [provider, ref, token] = parts as [string, string, string];
+  if (parts.length !== 2 && parts.length !== 3) return undefined;
+  if (!parts.every((part) => PATH_SEGMENT.test(part))) return undefined;
+  const [provider, ref, token = ""] = parts as [string, string, string?];
   return { provider, ref, token };
 }

@@ -98,7 +98,7 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     const post = (target: string, body: unknown) => postWebhook(target, body).then((r) => r.status);
 
     expect(await post(url.replace(token, "A".repeat(token.length)), forgedBody(jobId, "whatever"))).toBe(401);
-    expect(await post(url.slice(0, -token.length - 1), forgedBody(jobId, "whatever"))).toBe(404);
+    expect(await post(url.slice(0, -token.length - 1), forgedBody(jobId, "whatever"))).toBe(401);
     expect(await post(url, forgedBody(jobId, "not-the-job-secret"))).toBe(401);
     const { metadata, results } = forgedBody(jobId, "");
     expect(await post(url, { metadata: { request_id: metadata.request_id }, results })).toBe(401);
