@@ -97,7 +97,7 @@ describe("revAIProvider against the revai dialect", () => {
     const forged = { job: { id: jobId, status: "failed", failure_detail: "forged" } };
 
     const wrongToken = url.replace(/\/[^/]+$/, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    expect((await postWebhook(url.replace(/\/[^/]+$/, ""), forged, { authorization: `Bearer ${secrets[0]}` })).status).toBe(404);
+    expect((await postWebhook(url.replace(/\/[^/]+$/, ""), forged, { authorization: `Bearer ${secrets[0]}` })).status).toBe(401);
     expect((await postWebhook(wrongToken, forged, { authorization: `Bearer ${secrets[0]}` })).status).toBe(401);
     expect((await postWebhook(url, forged)).status).toBe(401);
     expect((await postWebhook(url, forged, { authorization: "Bearer not-the-secret" })).status).toBe(401);
