@@ -6,6 +6,7 @@ import { receiverChecks, receiverGoals, receiverTable, receiverThroughput } from
 import { sdkPollingVsWebhook, sdkTable } from "./sdk-polling-vs-webhook.js";
 import { compactionGoals, compactionTable, storeCompaction } from "./store-compaction.js";
 import { storeTable, storeWrites } from "./store-write.js";
+import { sustainedGoals, sustainedLoad, sustainedTable } from "./sustained-load.js";
 
 /**
  * `npm run bench [-- a b c d]`: the benchmarks, one after the other (they would disturb each
@@ -49,6 +50,11 @@ const BENCHMARKS = {
     const attack = await receiverAttack();
     console.log(`${attackTable(attack)}\n`);
     return { receiverAttack: { goals: attackGoals, ...attack, checks: attackChecks(attack) } };
+  },
+  g: async () => {
+    const sustained = await sustainedLoad();
+    console.log(`${sustainedTable(sustained)}\n`);
+    return { sustainedLoad: { goals: sustainedGoals, ...sustained } };
   },
 };
 

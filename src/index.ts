@@ -2,7 +2,7 @@ export { Transcriber } from "./transcriber.js";
 export type { TranscriberEvents } from "./transcriber.js";
 export type { TranscribeOptions, JobOptions } from "./transcribe-options.js";
 export type { DeliveryInfo } from "./receiver/reply.js";
-export type { JobSummary, JobsFilter } from "./job-summary.js";
+export type { JobSummary, JobsFilter, JobsPage } from "./job-summary.js";
 export type { TranscriberOptions, ReceiverOptions, RetryOptions } from "./options.js";
 export { TranscriptionJob } from "./job.js";
 export {

@@ -136,7 +136,8 @@ async function settle(
   if (!provider.fetchResult) throw timeout(`provider ${provider.name} cannot be asked for the status`);
   let event;
   try {
-    event = await provider.fetchResult(jobId, { signal: control.signal });
+    // One request, not retried: the handle rejects within the request timeout of the deadline.
+    event = await provider.fetchResult(jobId, { signal: control.signal, retry: false });
   } catch (error) {
     throw timeout(`the one status check failed: ${(error as Error).message}`);
   }

@@ -30,23 +30,97 @@ export function toJobSummary(job: JobRecord): JobSummary {
   };
 }
 
-/** Which jobs `client.jobs()` lists. */
+/** Which jobs `client.jobs()` lists, and which page of them. */
 export interface JobsFilter {
   /**
    * Only jobs with this status.
    * @default undefined (every status)
    */
   status?: JobStatus;
+  /**
+   * Most jobs in one page, from 1 to 1000.
+   * @default 100
+   */
+  limit?: number;
+  /**
+   * Start after this place in the listing: the `next` cursor of the page before. A cursor stays
+   * valid while jobs are added or pruned: later pages neither repeat a job nor skip one still
+   * stored (jobs created since are newer, so they start the first page).
+   * @default undefined (start with the newest job)
+   * @example const older = await client.jobs({ before: page.next })
+   */
+  before?: string;
 }
 
-const jobsFilterSchema = z.strictObject({ status: jobStatusSchema.optional() });
+/** One page of jobs, newest first: an array, with the cursor of the page after it. */
+export interface JobsPage extends Array<JobSummary> {
+  /** Pass it as `before` for the next page; `undefined` on the last page. */
+  next: string | undefined;
+}
+
+/** A cursor is the last listed job's place in the order: its creation time (base 36) and its ref. */
+const CURSOR = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{1,64})$/;
+
+const jobsFilterSchema = z.strictObject({
+  status: jobStatusSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+  before: z.string().regex(CURSOR, { error: "must be the `next` cursor of an earlier page" }).optional(),
+});
 true satisfies Same<z.input<typeof jobsFilterSchema>, JobsFilter>;
 
-/** Newest first, optionally only one status; a bad or misspelt filter throws a `ConfigurationError`. */
-export function summarise(jobs: JobRecord[], filter: JobsFilter = {}): JobSummary[] {
-  parseOptions(jobsFilterSchema, filter, "jobs()");
-  return jobs
-    .filter((job) => filter.status === undefined || job.status === filter.status)
-    .sort((a, b) => b.createdAt - a.createdAt)
-    .map(toJobSummary);
+/** Where a job sits in the listing order: newest first, ties broken by ref, so every job has one place. */
+interface Place {
+  createdAt: number;
+  ref: string;
+}
+
+/** Whether `a` is listed before `b`. */
+function listedBefore(a: Place, b: Place): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt > b.createdAt : a.ref > b.ref;
+}
+
+function cursorOf(job: Place): string {
+  return `${job.createdAt.toString(36)}.${job.ref}`;
+}
+
+function placeOf(cursor: string): Place {
+  const [, createdAt, ref] = CURSOR.exec(cursor)!;
+  return { createdAt: parseInt(createdAt!, 36), ref: ref! };
+}
+
+/**
+ * One page of jobs, newest first, optionally only one status; a bad or misspelt filter throws a
+ * `ConfigurationError`. One pass that keeps the `limit` newest candidates and sorts only those:
+ * a page costs O(jobs) however many there are, never a sort of them all.
+ */
+export function pageOfJobs(jobs: readonly JobRecord[], filter: JobsFilter = {}): JobsPage {
+  const { status, limit, before } = parseOptions(jobsFilterSchema, filter, "jobs()");
+  const after = before === undefined ? undefined : placeOf(before);
+  // The limit newest candidates, newest first, plus one to learn whether a next page exists.
+  const kept: JobRecord[] = [];
+  // Stores list jobs in the order they were created, mostly: from the end, most candidates are
+  // older than every one kept and cost one comparison.
+  for (let index = jobs.length - 1; index >= 0; index--) {
+    const job = jobs[index]!;
+    if (status !== undefined && job.status !== status) continue;
+    if (after !== undefined && !listedBefore(after, job)) continue;
+    if (kept.length > limit && !listedBefore(job, kept[kept.length - 1]!)) continue;
+    kept.splice(insertionIndex(kept, job), 0, job);
+    if (kept.length > limit + 1) kept.pop();
+  }
+  const more = kept.length > limit;
+  if (more) kept.pop();
+  return Object.assign(kept.map(toJobSummary), { next: more ? cursorOf(kept[kept.length - 1]!) : undefined });
+}
+
+/** Where `job` goes in `kept` (sorted, newest first), by binary search. */
+function insertionIndex(kept: JobRecord[], job: JobRecord): number {
+  let low = 0;
+  let high = kept.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (listedBefore(kept[middle]!, job)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -34,7 +34,9 @@ export interface TranscriberOptions {
    */
   retentionMs?: number;
   /**
-   * Worker pool size: how many finished jobs are processed (result fetched, transcript stored) at once.
+   * Result fetches to the provider at once (thin webhooks, failure messages). Processing that
+   * needs no request to the provider (a full webhook) is not limited by it: up to 64 jobs are
+   * processed at once.
    * @default 4
    */
   concurrency?: number;

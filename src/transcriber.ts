@@ -6,7 +6,7 @@ import type { Transcript } from "./domain/transcript.js";
 import { ConfigurationError, UnknownJobError } from "./errors/index.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
 import { type JobRunContext, runExistingJob, runTranscription, storedOutcome } from "./job-runs.js";
-import { type JobSummary, type JobsFilter, summarise, toJobSummary } from "./job-summary.js";
+import { type JobSummary, type JobsFilter, type JobsPage, pageOfJobs, toJobSummary } from "./job-summary.js";
 import { type ResolvedOptions, type TranscriberOptions, resolveTranscriberOptions } from "./options.js";
 import type { DeliveryInfo } from "./receiver/reply.js";
 import { Runtime } from "./runtime.js";
@@ -88,10 +88,13 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     return this.handle((control) => runExistingJob(this.context(), jobId, options, control), { ...options, jobId, status: "queued" });
   }
 
-  /** Jobs in the store, newest first, optionally with one status. */
-  async jobs(filter: JobsFilter = {}): Promise<JobSummary[]> {
+  /**
+   * One page of the jobs in the store, newest first (`limit`, default 100), optionally with one
+   * status; the page's `next` cursor, passed as `before`, gives the page after it.
+   */
+  async jobs(filter: JobsFilter = {}): Promise<JobsPage> {
     const { store } = await this.ensureStarted();
-    return summarise(store.jobs(), filter);
+    return pageOfJobs(store.jobs(), filter);
   }
 
   /** One stored job and, once it is done, its transcript; never waits. Unknown ids reject with `UnknownJobError`. */

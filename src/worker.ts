@@ -25,6 +25,7 @@ interface WorkerDeps {
   waiters: WaiterRegistry;
   logger: Logger;
   retry: RetryPolicy;
+  /** Result fetches at once. */
   concurrency: number;
   /** Called once per job with its transcript (the client emits `'transcript'`). */
   announce: (transcript: Transcript) => void;
@@ -39,8 +40,18 @@ interface WorkerDeps {
  * (once), store the transcript, resolve waiters, announce it, mark the job processed. A failing
  * step is retried with backoff; after `retry.attempts` the event becomes a dead letter.
  */
+/**
+ * Runs under way at once. A run of a full delivery needs no network: it waits on the store (a
+ * transcript file, a journal entry), and writes in flight together share one group commit, so
+ * many at once is what lets processing keep up with the receiver. The provider is asked by at
+ * most `concurrency` of them at a time.
+ */
+const RUNS_AT_ONCE = 64;
+
 export class Worker {
   private readonly queue: PQueue;
+  /** Requests to the provider (result fetches), `concurrency` at a time. */
+  private readonly fetches: PQueue;
   private readonly scheduled = new Set<string>();
   /** Deliveries waiting out a backoff, with the attempt they will make next. */
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
@@ -51,7 +62,8 @@ export class Worker {
   private stopped = false;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.queue = new PQueue({ concurrency: deps.concurrency });
+    this.queue = new PQueue({ concurrency: Math.max(deps.concurrency, RUNS_AT_ONCE) });
+    this.fetches = new PQueue({ concurrency: deps.concurrency });
   }
 
   /** Processes a stored delivery; a delivery already queued or waiting for a retry is left alone. */
@@ -283,7 +295,9 @@ export class Worker {
     if (!provider.fetchResult) {
       throw new FetchResultError(delivery.jobId, `Provider ${provider.name} sent a webhook without the transcript and cannot fetch results`);
     }
-    const fetched = await provider.fetchResult(delivery.jobId);
+    // One request per attempt: the worker's attempts are the whole retry budget of a result fetch.
+    const fetchResult = provider.fetchResult.bind(provider);
+    const fetched = await this.fetches.add(() => fetchResult(delivery.jobId, { retry: false }));
     if (fetched.jobId !== delivery.jobId) throw new FetchResultError(delivery.jobId, `Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
     // Only a final answer is kept: a result endpoint that lags the webhook ("processing") must be
     // asked again on the next attempt. Not awaited: the journal is written in order, so the job's

@@ -1,6 +1,7 @@
 import type { Provider } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, fastProvider, harness, until } from "./helpers.js";
+import { type ResultProxy, startResultProxy } from "./result-proxy.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
@@ -112,5 +113,41 @@ describe("silence alert", () => {
     await h.client.transcribe("https://audio.example/chatty.wav");
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(alerts).toEqual([]);
+  });
+});
+
+describe("one retry budget for a result fetch", () => {
+  let proxy: ResultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  it("a failing result endpoint costs retry.attempts requests in all, then a dead letter", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    proxy = await startResultProxy(h.dev.url);
+    proxy.answerResults({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "result store down" }) });
+    // The provider's own retry option would stack on the worker's attempts; the worker asks once per attempt.
+    const client = h.restart({ provider: fastProvider(h.dev, { baseUrl: proxy.url }), retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 10 } });
+    const jobId = await client.transcribe("https://audio.example/budget.wav").submitted;
+    await until(async () => (await client.deadLetters()).length === 1);
+    expect(await client.deadLetters()).toMatchObject([{ jobId, attempts: 3 }]);
+    expect(proxy.resultFetches()).toBe(3);
+  });
+
+  it("a result that is not JSON is named by its size: its text reaches no log and no dead letter", async () => {
+    // JSON.parse's own message quotes the first characters: the marker opens the body.
+    const marker = "Zanzibar";
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    proxy = await startResultProxy(h.dev.url);
+    proxy.answerResults({ status: 200, contentType: "text/plain", body: `${marker} said on the call, the whole transcript in plain text` });
+    const client = h.restart({ provider: fastProvider(h.dev, { baseUrl: proxy.url }), retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 10 } });
+    await client.transcribe("https://audio.example/html-result.wav").submitted;
+    await until(async () => (await client.deadLetters()).length === 1);
+    const [letter] = await client.deadLetters();
+    expect(letter!.error).toMatch(/was not JSON, 61 bytes/);
+    expect(letter!.error).not.toContain(marker);
+    expect(h.logs.filter((entry) => entry.level === "warn" || entry.level === "error").length).toBeGreaterThan(0);
+    for (const entry of h.logs) expect(JSON.stringify(entry)).not.toContain(marker);
   });
 });

@@ -69,3 +69,20 @@ describe("submit retries", () => {
     expect(provider.requests()).toBe(2);
   });
 });
+
+describe("answers that are not JSON", () => {
+  it("a submit answered 201 with a body that is not JSON is named by its size, never quoted", async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(201, { "content-type": "text/plain" });
+      response.end("job accepted: marker-words-of-the-body");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await rejection(genericProvider({ apiKey: "k", baseUrl, webhookSecret: "s", retry: RETRY }).submit(REQUEST, { idempotencyKey: "i" }));
+    expect(error).toBeInstanceOf(SubmitError);
+    expect(error.message).toMatch(/not JSON, 38 bytes/);
+    expect(error.message).not.toContain("marker-words");
+  });
+});

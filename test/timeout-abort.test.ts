@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, rejection, until } from "./helpers.js";
+import { type ResultProxy, startResultProxy } from "./result-proxy.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
@@ -202,5 +203,42 @@ describe("review regressions", () => {
     expect(error.message).toContain("audio unreadable");
     expect(await client.inspect(job.jobId!)).toMatchObject({ status: "error", processed: true, error: "audio unreadable" });
     await expect(client.job(job.jobId!)).rejects.toThrow("audio unreadable");
+  });
+});
+
+describe("the deadline's status check is one request", () => {
+  let proxy: ResultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  async function deadlineAgainst(answer: Parameters<ResultProxy["answerResults"]>[0]): Promise<Error> {
+    h = await harness({ dev: { processingDelayMs: 60_000 } });
+    proxy = await startResultProxy(h.dev.url);
+    proxy.answerResults(answer);
+    const client = h.restart({ provider: fastProvider(h.dev, { baseUrl: proxy.url, requestTimeoutMs: 100, retry: { limit: 4, minDelayMs: 5, maxDelayMs: 10 } }) });
+    return rejection(client.transcribe("https://audio.example/deadline.wav", { timeoutMs: 100 }));
+  }
+
+  it("a failing answer is not retried", async () => {
+    const error = await deadlineAgainst({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "busy" }) });
+    expect(error).toBeInstanceOf(TranscriptionTimeoutError);
+    expect(error.message).toMatch(/status check failed.*HTTP 503/);
+    expect(proxy!.resultFetches()).toBe(1);
+  });
+
+  it("no answer ends at the request timeout, not retried", async () => {
+    const error = await deadlineAgainst("never");
+    expect(error).toBeInstanceOf(TranscriptionTimeoutError);
+    expect(proxy!.resultFetches()).toBe(1);
+  });
+
+  it("an answer that is not JSON is named by its size, never quoted", async () => {
+    const error = await deadlineAgainst({ status: 200, contentType: "text/plain", body: "Secret call, word for word" });
+    expect(error).toBeInstanceOf(TranscriptionTimeoutError);
+    expect(error.message).toMatch(/not JSON, 26 bytes/);
+    expect(error.message).not.toContain("Secret");
+    for (const entry of h.logs) expect(JSON.stringify(entry)).not.toContain("Secret");
   });
 });

@@ -1,12 +1,14 @@
 import { type Command, Option } from "commander";
-import { UnknownJobError } from "../errors/index.js";
-import { summarise } from "../job-summary.js";
+import { ConfigurationError, UnknownJobError } from "../errors/index.js";
+import { pageOfJobs } from "../job-summary.js";
 import { readStoreSnapshot } from "../store/store-snapshot.js";
 import { JOB_STATUSES, type JobStatus } from "../domain/job-status.js";
 import { CommandError, EXIT } from "./exit-codes.js";
 import { type ProviderFlags, addProviderFlags, addStoreFlag, clientFrom } from "./provider-flags.js";
 import { FORMATS, type Format, formatTranscript } from "./transcript-format.js";
 
+/** Jobs listed per page: the largest page `pageOfJobs` takes. */
+const PAGE = 1000;
 
 /** Read commands look at a snapshot of the files: they work while `serve` or an app holds the store. */
 export function registerStoreCommands(program: Command): void {
@@ -15,19 +17,31 @@ export function registerStoreCommands(program: Command): void {
       .command("jobs")
       .description("list the jobs in the store, newest first")
       .addOption(new Option("--status <status>", "only jobs with this status").choices(JOB_STATUSES))
+      .option("--limit <count>", "list at most this many (default: all of them)", parseLimit)
+      .option("--before <cursor>", "start after this place in the list (printed when --limit cut it)")
       .option("--json", "one JSON object per line"),
   )
-    .addHelpText("after", "\nExample:\n  $ hookscribe jobs --status completed --store .hookscribe/store.json")
-    .action(async (flags: { store: string; status?: JobStatus; json?: boolean }) => {
+    .addHelpText("after", "\nExample:\n  $ hookscribe jobs --status completed --store .hookscribe/store.json\n  $ hookscribe jobs --limit 50 --before <cursor printed when the previous page was cut>")
+    .action(async (flags: { store: string; status?: JobStatus; limit?: number; before?: string; json?: boolean }) => {
       const snapshot = await readStoreSnapshot(flags.store);
-      const jobs = summarise(Object.values(snapshot.document.jobs), { status: flags.status });
-      for (const job of jobs) {
-        process.stdout.write(
-          flags.json
-            ? `${JSON.stringify(job)}\n`
-            : `${job.jobId ?? "(not accepted yet)"}\t${job.status}\t${job.createdAt.toISOString()}\t${job.finishedAt?.toISOString() ?? "-"}\n`,
-        );
+      const jobs = Object.values(snapshot.document.jobs);
+      // Page by page, so a large store is listed without building (and sorting) the whole list at once.
+      let left = flags.limit ?? Number.POSITIVE_INFINITY;
+      let before = flags.before;
+      while (left > 0) {
+        const page = pageOfJobs(jobs, { status: flags.status, before, limit: Math.min(left, PAGE) });
+        for (const job of page) {
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify(job)}\n`
+              : `${job.jobId ?? "(not accepted yet)"}\t${job.status}\t${job.createdAt.toISOString()}\t${job.finishedAt?.toISOString() ?? "-"}\n`,
+          );
+        }
+        left -= page.length;
+        before = page.next;
+        if (before === undefined) return;
       }
+      process.stderr.write(`hookscribe: more jobs; list them with --before ${before}\n`);
     });
 
   addStoreFlag(
@@ -72,4 +86,10 @@ export function registerStoreCommands(program: Command): void {
         await client.close();
       }
     });
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1) throw new ConfigurationError(`--limit must be a whole number >= 1, got ${value}`);
+  return limit;
 }

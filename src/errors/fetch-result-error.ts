@@ -1,9 +1,10 @@
 import { HookscribeError } from "./hookscribe-error.js";
 
 /**
- * Asking the provider for a job's status or result failed after the request retries: an HTTP
- * error (`status`), a network error (`status` undefined) or a body that is not the job's result.
- * The worker retries it with backoff; at a deadline it ends the one status check.
+ * Asking the provider for a job's status or result failed: an HTTP error (`status`), a network
+ * error (`status` undefined) or a body that is not the job's result. In the worker and at a
+ * deadline each ask is one request (no HTTP-level retries): the worker retries it with backoff,
+ * within `retry.attempts`; at a deadline it ends the one status check.
  */
 export class FetchResultError extends HookscribeError {
   override readonly name = "FetchResultError";

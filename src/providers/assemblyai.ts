@@ -222,7 +222,7 @@ export function assemblyAIProvider(options: AssemblyAIProviderOptions): Provider
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const body = await api.fetch(`v2/transcript/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
+      const body = await api.fetch(`v2/transcript/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal, retry: fetchOptions?.retry });
       return toEvent(parsePayload(transcriptSchema, body, NAME, `transcript ${jobId}`));
     },
   };

@@ -124,7 +124,7 @@ export function genericProvider(options: GenericProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const body = await api.fetch(`v1/transcripts/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
+      const body = await api.fetch(`v1/transcripts/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal, retry: fetchOptions?.retry });
       return toEvent(parsePayload(transcriptBodySchema, body, config.name, `result of job ${jobId}`));
     },
   };

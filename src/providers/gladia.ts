@@ -284,7 +284,7 @@ export function gladiaProvider(options: GladiaProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const body = await api.fetch(`v2/pre-recorded/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal });
+      const body = await api.fetch(`v2/pre-recorded/${encodeURIComponent(jobId)}`, jobId, { signal: fetchOptions?.signal, retry: fetchOptions?.retry });
       return jobEvent(parsePayload(jobResponseSchema, body, NAME, `result of job ${jobId}`));
     },
   };

@@ -71,9 +71,16 @@ export interface ProviderApi {
    * never bills twice.
    */
   submit<S extends z.ZodType>(path: string, options: Options, schema: S): Promise<z.output<S>>;
-  /** GETs a job's status or result as JSON; rejects with a `FetchResultError` (or an `AbortError`). */
-  fetch(path: string, jobId: string, options: Options): Promise<unknown>;
+  /**
+   * GETs a job's status or result as JSON; rejects with a `FetchResultError` (or an `AbortError`).
+   * Retried per `retry` unless `options.retry` is `false`: then one request, over within
+   * `requestTimeoutMs`, for a caller that keeps its own budget of attempts.
+   */
+  fetch(path: string, jobId: string, options: FetchRequestOptions): Promise<unknown>;
 }
+
+/** One GET's ky options, with retries either per the provider's `retry` option or none at all. */
+export type FetchRequestOptions = Omit<Options, "retry"> & { retry?: boolean };
 
 export function createProviderApi<E extends z.ZodType>(config: {
   /** The provider's name, for messages. */
@@ -101,9 +108,16 @@ export function createProviderApi<E extends z.ZodType>(config: {
     delay: (attempt) => backoffDelay(attempt, request.retry.minDelayMs, request.retry.maxDelayMs),
     retryOnTimeout: true,
   };
-  const http = ky.create({ prefixUrl: config.baseUrl.replace(/\/+$/, ""), headers: config.headers, timeout: request.requestTimeoutMs, retry });
+  const http = ky.create({
+    prefixUrl: config.baseUrl.replace(/\/+$/, ""),
+    headers: config.headers,
+    timeout: request.requestTimeoutMs,
+    retry,
+    parseJson: parseJsonOrSize,
+  });
   const submitFailure = async (error: unknown, signal: AbortSignal | undefined): Promise<Error> => {
     if (isAbort(error)) return new AbortError(undefined, signal?.reason);
+    if (error instanceof NotJsonBody) return new SubmitError(`${config.provider} answered the submit with a body that is not JSON, ${error.size}`, {});
     const { status, providerMessage } = await describeHttpFailure(error, errorText);
     if (status === undefined) return new SubmitError(`Could not reach ${config.provider} at ${config.baseUrl}: ${providerMessage}`, {});
     return new SubmitError(`${config.provider} refused the submit with HTTP ${status}${hintFor(status)}: ${providerMessage ?? "no error text"}`, {
@@ -113,6 +127,7 @@ export function createProviderApi<E extends z.ZodType>(config: {
   };
   const fetchFailure = async (error: unknown, jobId: string, signal: AbortSignal | undefined): Promise<Error> => {
     if (isAbort(error)) return new AbortError(jobId, signal?.reason);
+    if (error instanceof NotJsonBody) return new FetchResultError(jobId, `The ${config.provider} result of job ${jobId} was not JSON, ${error.size}`);
     const { status, providerMessage } = await describeHttpFailure(error, errorText);
     return new FetchResultError(
       jobId,
@@ -138,14 +153,32 @@ export function createProviderApi<E extends z.ZodType>(config: {
       }
       return parsed.data;
     },
-    async fetch(path, jobId, options) {
+    async fetch(path, jobId, { retry: retried = true, ...options }) {
       try {
-        return await http.get(path, options).json();
+        return await http.get(path, retried ? options : { ...options, retry: 0 }).json();
       } catch (error) {
         throw await fetchFailure(error, jobId, options.signal ?? undefined);
       }
     },
   };
+}
+
+/**
+ * A 2xx answer whose body is not JSON. It names the size alone: the body may be a transcript (or
+ * any text of the provider's), and JSON.parse's own message quotes the start of it.
+ */
+class NotJsonBody extends Error {
+  constructor(readonly size: string) {
+    super(`a body that is not JSON, ${size}`);
+  }
+}
+
+function parseJsonOrSize(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new NotJsonBody(`${Buffer.byteLength(text).toLocaleString("en-US")} bytes`);
+  }
 }
 
 const REFUSED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);

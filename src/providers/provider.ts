@@ -52,8 +52,10 @@ export interface Provider {
    * Fetches the job's current state, with the transcript when it is completed (and the failure
    * message when it failed). Absent when the provider keeps no result to fetch (Deepgram): then
    * the webhook's body is the only copy, and a deadline ends without a status check.
+   * `retry: false` makes each request one attempt, with no HTTP-level retries: for callers that
+   * have their own budget (the worker's attempts, the deadline's one status check).
    */
-  fetchResult?(jobId: string, options?: { signal?: AbortSignal }): Promise<ProviderEvent>;
+  fetchResult?(jobId: string, options?: { signal?: AbortSignal; retry?: boolean }): Promise<ProviderEvent>;
   /**
    * Throws a `ConfigurationError` naming the rule when the provider cannot call back to this
    * public receiver URL (Deepgram only calls ports 80, 443, 8080 and 8443).

@@ -236,12 +236,12 @@ export function revAIProvider(options: RevAIProviderOptions): Provider {
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const signal = fetchOptions?.signal;
+      const { signal, retry } = fetchOptions ?? {};
       const jobPath = `speechtotext/v1/jobs/${encodeURIComponent(jobId)}`;
-      const jobBody = await api.fetch(jobPath, jobId, { signal });
+      const jobBody = await api.fetch(jobPath, jobId, { signal, retry });
       const job = parsePayload(jobSchema, jobBody, NAME, `job ${jobId}`);
       if (job.status !== "transcribed") return toEvent(job, { job: jobBody });
-      const transcriptBody = await api.fetch(`${jobPath}/transcript`, jobId, { signal, headers: { accept: TRANSCRIPT_JSON } });
+      const transcriptBody = await api.fetch(`${jobPath}/transcript`, jobId, { signal, retry, headers: { accept: TRANSCRIPT_JSON } });
       const transcript = parsePayload(transcriptSchema, transcriptBody, NAME, `transcript of job ${jobId}`);
       return { ...toEvent(job, { job: jobBody, transcript: transcriptBody }), result: toResult(job, transcript) };
     },

@@ -268,13 +268,13 @@ export function speechmaticsProvider(options: SpeechmaticsProviderOptions): Prov
     },
 
     async fetchResult(jobId, fetchOptions) {
-      const signal = fetchOptions?.signal;
+      const { signal, retry } = fetchOptions ?? {};
       const jobPath = `v2/jobs/${encodeURIComponent(jobId)}`;
-      const details = withoutNotification(parsePayload(jobDetailsResponseSchema, await api.fetch(jobPath, jobId, { signal }), NAME, `job ${jobId}`));
+      const details = withoutNotification(parsePayload(jobDetailsResponseSchema, await api.fetch(jobPath, jobId, { signal, retry }), NAME, `job ${jobId}`));
       const { status } = details.job;
       if (status === "running") return { jobId, status: "processing", raw: details };
       if (status !== "done") return { jobId, status: "error", error: failureMessage(details), raw: details };
-      const body = await api.fetch(`${jobPath}/transcript?format=json-v2`, jobId, { signal });
+      const body = await api.fetch(`${jobPath}/transcript?format=json-v2`, jobId, { signal, retry });
       const transcript = parsePayload(transcriptSchema, body, NAME, `transcript of job ${jobId}`);
       if (transcript.job.id !== jobId) {
         throw new ProviderPayloadError(NAME, `The ${NAME} transcript fetched for job ${jobId} is about job ${transcript.job.id}`);
