@@ -52,6 +52,8 @@ export class Worker {
   private readonly queue: PQueue;
   /** Requests to the provider (result fetches), `concurrency` at a time. */
   private readonly fetches: PQueue;
+  /** Aborted by `drain()`: ends the result fetches in flight. */
+  private readonly stopping = new AbortController();
   private readonly scheduled = new Set<string>();
   /** Deliveries waiting out a backoff, with the attempt they will make next. */
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
@@ -122,6 +124,8 @@ export class Worker {
     this.stopped = true;
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
+    // Result fetches in flight end now; what they were for stays in the inbox for the next start.
+    this.stopping.abort(new Error("the client is closing"));
     await this.queue.onIdle();
   }
 
@@ -186,6 +190,8 @@ export class Worker {
       .catch(() => undefined)
       .then(() =>
         this.queue.add(async () => {
+          // Runs still queued at close are left for the next start: close waits only for those under way.
+          if (this.stopped) return;
           const delivery = this.deps.store.delivery(deliveryId);
           if (!delivery) return;
           const started = performance.now();
@@ -297,7 +303,7 @@ export class Worker {
     }
     // One request per attempt: the worker's attempts are the whole retry budget of a result fetch.
     const fetchResult = provider.fetchResult.bind(provider);
-    const fetched = await this.fetches.add(() => fetchResult(delivery.jobId, { retry: false }));
+    const fetched = await this.fetches.add(() => fetchResult(delivery.jobId, { retry: false, signal: this.stopping.signal }));
     if (fetched.jobId !== delivery.jobId) throw new FetchResultError(delivery.jobId, `Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
     // Only a final answer is kept: a result endpoint that lags the webhook ("processing") must be
     // asked again on the next attempt. Not awaited: the journal is written in order, so the job's

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SubmitError, assemblyAIProvider, genericProvider, isHookscribeError } from "hookscribe";
+import { FetchResultError, SubmitError, assemblyAIProvider, genericProvider, isHookscribeError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { rejection } from "./helpers.js";
 
@@ -84,5 +84,26 @@ describe("answers that are not JSON", () => {
     expect(error).toBeInstanceOf(SubmitError);
     expect(error.message).toMatch(/not JSON, 38 bytes/);
     expect(error.message).not.toContain("marker-words");
+  });
+});
+
+describe("answers that never end", () => {
+  it("a result whose body trickles in is given up within requestTimeoutMs of its headers, as a FetchResultError", async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write('{"job_id":"j1",');
+      // One space every 50 ms: never idle for long, never done.
+      timers.push(setInterval(() => response.write(" "), 50));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const provider = genericProvider({ apiKey: "k", baseUrl, webhookSecret: "s", requestTimeoutMs: 300, retry: RETRY });
+    const error = await rejection(provider.fetchResult!("j1", { retry: false }));
+    for (const timer of timers) clearInterval(timer);
+    expect(error).toBeInstanceOf(FetchResultError);
+    expect(error.message).toMatch(/did not arrive whole within 300 ms/);
   });
 });

@@ -176,6 +176,31 @@ describe("review regressions", () => {
     expect(await client.deadLetters()).toEqual([]);
   });
 
+  it("close() ends a result fetch that hangs instead of waiting for it; the delivery stays for the next start", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const base = fastProvider(h.dev);
+    let fetching = false;
+    const client = h.restart({
+      provider: {
+        ...base,
+        // A provider that never answers, but gives up when told to.
+        fetchResult: (_jobId, options) =>
+          new Promise((_, reject) => {
+            fetching = true;
+            options?.signal?.addEventListener("abort", () => reject(options.signal!.reason), { once: true });
+          }),
+      },
+    });
+    const job = client.transcribe("https://audio.example/hanging-fetch.wav");
+    const jobId = await job.submitted;
+    await until(() => fetching);
+    await client.close();
+    expect((await rejection(job)).name).toBe("AbortError");
+    // The next start processes it with a provider that answers.
+    const next = h.restart();
+    expect((await next.job(jobId)).text).toBe(SAMPLE_TEXT);
+  });
+
   it("close() during a submit aborts it and rejects the handle with an AbortError", async () => {
     h = await harness({ dev: { faults: { failFirstSubmits: 10 } } });
     const client = h.restart({ provider: fastProvider(h.dev, { retry: { limit: 5, minDelayMs: 300, maxDelayMs: 300 } }) });

@@ -1,4 +1,4 @@
-import ky, { HTTPError, type Options, type RetryOptions } from "ky";
+import ky, { HTTPError, type Options, type ResponsePromise, type RetryOptions } from "ky";
 import { z } from "zod";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { backoffDelay } from "../shared/backoff.js";
@@ -136,14 +136,28 @@ export function createProviderApi<E extends z.ZodType>(config: {
     );
   };
   const submitRetry = config.idempotentSubmits ? {} : { retry: { ...retry, shouldRetry: certainlyNotTaken } };
+  /**
+   * Sends a request and reads its JSON body within `requestTimeoutMs` of the headers: ky's own
+   * timeout ends when the headers arrive, and a body that trickles in would otherwise hold the
+   * call (and a worker slot, and `close()`) for as long as the provider keeps it open.
+   */
+  const exchange = async (send: (signal: AbortSignal) => ResponsePromise, caller: AbortSignal | null | undefined): Promise<{ status: number; body: unknown }> => {
+    const bodyDeadline = new AbortController();
+    const answer = send(caller ? AbortSignal.any([caller, bodyDeadline.signal]) : bodyDeadline.signal);
+    const { status } = await answer;
+    const timer = setTimeout(() => bodyDeadline.abort(new BodyTimeoutError(request.requestTimeoutMs)), request.requestTimeoutMs);
+    try {
+      return { status, body: await answer.json() };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     async submit(path, options, schema) {
       let status: number;
       let body: unknown;
       try {
-        const answer = http.post(path, { ...options, ...submitRetry });
-        body = await answer.json();
-        ({ status } = await answer);
+        ({ status, body } = await exchange((signal) => http.post(path, { ...options, ...submitRetry, signal }), options.signal));
       } catch (error) {
         throw await submitFailure(error, options.signal ?? undefined);
       }
@@ -155,12 +169,21 @@ export function createProviderApi<E extends z.ZodType>(config: {
     },
     async fetch(path, jobId, { retry: retried = true, ...options }) {
       try {
-        return await http.get(path, retried ? options : { ...options, retry: 0 }).json();
+        return (await exchange((signal) => http.get(path, { ...options, ...(retried ? {} : { retry: 0 }), signal }), options.signal)).body;
       } catch (error) {
         throw await fetchFailure(error, jobId, options.signal ?? undefined);
       }
     },
   };
+}
+
+/** The body of an answer did not arrive whole within the request timeout. */
+class BodyTimeoutError extends Error {
+  override readonly name = "TimeoutError";
+
+  constructor(ms: number) {
+    super(`the answer's body did not arrive whole within ${ms} ms`);
+  }
 }
 
 /**
