@@ -93,6 +93,7 @@ describe("revAIProvider against the revai dialect", () => {
     h = await revHarness({ processingDelayMs: 300 }, (dev) => recordingSecrets(adapter(dev), secrets));
     const job = h.client.transcribe("https://audio.example/forged.wav");
     const jobId = await job.submitted;
+    await until(() => job.status === "queued");
     const url = h.dev.job(jobId)!.webhookUrl!;
     const forged = { job: { id: jobId, status: "failed", failure_detail: "forged" } };
 
