@@ -2,6 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { vi } from "vitest";
+import { FileJobStore } from "../src/store/file-job-store.js";
 import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
 
@@ -113,4 +115,19 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Counts the store's transcript writes that fail from now on (the real method runs). */
+export function countRefusedTranscriptWrites(): () => number {
+  let refused = 0;
+  const original = FileJobStore.prototype.saveTranscript;
+  vi.spyOn(FileJobStore.prototype, "saveTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
+    try {
+      return await original.apply(this, args);
+    } catch (error) {
+      refused++;
+      throw error;
+    }
+  });
+  return () => refused;
 }

@@ -3,9 +3,8 @@ import { once } from "node:events";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FileJobStore } from "../src/store/file-job-store.js";
 import type { StoreDocument } from "../src/store/records.js";
-import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, countRefusedTranscriptWrites, fastProvider, freePort, harness, until } from "./helpers.js";
 
 /*
  * Process restarts, end to end: client A and client B share one store (and, where webhooks must
@@ -242,20 +241,6 @@ describe("a store that could not write", () => {
   });
 });
 
-/** Counts the store's transcript writes that fail from now on (the real method runs). */
-function countRefusedTranscriptWrites(): () => number {
-  let refused = 0;
-  const original = FileJobStore.prototype.saveTranscript;
-  vi.spyOn(FileJobStore.prototype, "saveTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
-    try {
-      return await original.apply(this, args);
-    } catch (error) {
-      refused++;
-      throw error;
-    }
-  });
-  return () => refused;
-}
 
 describe("kill -9", () => {
   it("an acked delivery survives SIGKILL of the process that acked it", async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 
 import { fixedTextEngine } from "../src/dev/fixed-text-engine.js";
 import { FileJobStore, type FileJobStoreOptions } from "../src/store/file-job-store.js";
 import type { DeliveryRecord, JobRecord } from "../src/store/records.js";
-import { type Harness, fastProvider, harness, rejection, tempDir, until } from "./helpers.js";
+import { type Harness, countRefusedTranscriptWrites, fastProvider, harness, rejection, tempDir, until } from "./helpers.js";
 
 /*
  * The store when the disk fails under it: a full filesystem (a small tmpfs, which needs root:
@@ -273,20 +273,6 @@ async function firstAnswer(jobId: string): Promise<{ state: string; lastError?: 
   return completed()!;
 }
 
-/** Counts the store's transcript writes that failed from now on (the real method runs). */
-function countRefusedTranscriptWrites(): () => number {
-  let refused = 0;
-  const original = FileJobStore.prototype.saveTranscript;
-  vi.spyOn(FileJobStore.prototype, "saveTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
-    try {
-      return await original.apply(this, args);
-    } catch (error) {
-      refused++;
-      throw error;
-    }
-  });
-  return () => refused;
-}
 
 /** `promise`, or a rejection once `ms` passed without it settling. */
 function within<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
