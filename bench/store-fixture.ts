@@ -39,7 +39,7 @@ export async function buildStore(path: string, counts: { processed: number; pend
       // Recent, so the client's start-up pruning (retentionMs, 7 days) keeps the ballast.
       ...(isPending ? {} : { finishedAt: now }),
     };
-    writes.push(store.saveJob(job));
+    writes.push(store.createJob(job));
     if (isPending) pending.push({ ref, jobId, token });
   }
   await Promise.all(writes);

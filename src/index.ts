@@ -49,3 +49,5 @@ export { signHmacHex, verifyHmacHex } from "./verification/hmac-hex.js";
 export { signStandardWebhook, verifyStandardWebhook } from "./verification/standard-webhooks.js";
 export { toSrt, toVtt } from "./captions/index.js";
 export type { CaptionOptions } from "./captions/index.js";
+export type { JobStore, StoreReader, StatusChange, StatusChangeResult, DeliveryOutcome, JobListing } from "./store/job-store.js";
+export type { JobRecord, DeliveryRecord, DeadLetterRecord } from "./store/records.js";

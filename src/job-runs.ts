@@ -1,17 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { AudioSource } from "./audio-source.js";
 import { DEADLINE } from "./deadline.js";
-import { isStatusAdvance } from "./domain/job-status.js";
 import { isFinalAnswer } from "./domain/provider-event.js";
 import type { Transcript } from "./domain/transcript.js";
-import { StoreError, TranscriptionError, TranscriptionTimeoutError, UnknownJobError } from "./errors/index.js";
+import { StoreError, TranscriptionTimeoutError, UnknownJobError } from "./errors/index.js";
 import type { JobControl } from "./job.js";
 import { type JobScope, withJobScope } from "./job-scope.js";
 import type { ResolvedOptions } from "./options.js";
 import { assertReachable } from "./reachability.js";
 import { hashToken, newRef, newToken, webhookUrl } from "./receiver/webhook-route.js";
 import type { Runtime } from "./runtime.js";
-import type { JobStore } from "./store/job-store.js";
+import { storedOutcome } from "./stored-outcome.js";
 import type { JobRecord } from "./store/records.js";
 import type { JobOptions, TranscribeOptions } from "./transcribe-options.js";
 import type { WaiterRegistry } from "./waiter-registry.js";
@@ -55,7 +54,7 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
     };
     // Waiter and record exist before the URL leaves the process: a webhook may beat the submit's answer.
     const outcome = scope.waitFor(ref);
-    await store.saveJob(record);
+    await store.createJob(record);
 
     let jobId: string;
     try {
@@ -75,18 +74,26 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
       if (scope.deadline.expired) throw new TranscriptionTimeoutError(undefined, scope.deadline.ms, "the submit had not been answered");
       throw error;
     }
-    const job = store.requireJob(ref);
-    if (job.jobId !== undefined && job.jobId !== jobId) {
+    // A webhook may already have moved the job further: the store never moves it back.
+    const change = await store.changeStatus(ref, { jobId, status: "queued", at: Date.now() }).catch((error: unknown) => {
+      if (!(error instanceof StoreError)) throw error;
+      // The provider has the job: its webhook records the job id as well, so keep waiting for it.
+      clientOptions.logger.warn({ jobId, err: error.message }, "could not record the submitted job's id; its webhook will");
+      return undefined;
+    });
+    if (change === undefined) {
+      control.setJobId(jobId);
+      return settle(runtime, clientOptions, scope, ref, jobId, outcome, control);
+    }
+    if (change.outcome === "missing") throw new StoreError(store.location, `Job ref ${ref} is no longer in the store (pruned, or the store was replaced while running)`);
+    if (change.outcome === "foreign") {
       // A webhook for this URL came first, about another job: a submit retried after an answer
       // that got lost started two. The one that called back is the one this handle follows.
-      clientOptions.logger.warn({ jobId: job.jobId, otherJobId: jobId }, "the provider answered a retried submit with a second job; following the one that called back");
-      jobId = job.jobId;
+      clientOptions.logger.warn({ jobId: change.job.jobId, otherJobId: jobId }, "the provider answered a retried submit with a second job; following the one that called back");
+      jobId = change.job.jobId!;
     }
     control.setJobId(jobId);
-    // A webhook may already have moved the job further; never move it back.
-    const status = isStatusAdvance(job.status, "queued") ? "queued" : job.status;
-    await store.saveJob({ ...job, jobId, status, updatedAt: Date.now() });
-    control.setStatus(status);
+    control.setStatus(change.job.status);
     clientOptions.logger.info({ jobId }, "job submitted");
     return settle(runtime, clientOptions, scope, ref, jobId, outcome, control);
   });
@@ -98,20 +105,16 @@ export function runExistingJob(context: JobRunContext, jobId: string, options: J
   return withJobScope(options.timeoutMs ?? clientOptions.timeoutMs, waiters, control, async (scope) => {
     const runtime = await context.runtime();
     const { store } = runtime;
-    const job = store.jobByProviderId(clientOptions.provider.name, jobId);
-    if (!job) throw new UnknownJobError(jobId, store.path);
+    const job = await store.jobByProviderId(clientOptions.provider.name, jobId);
+    if (!job) throw new UnknownJobError(jobId, store.location);
     control.setStatus(job.status);
     if (job.processed) return storedOutcome(store, job, jobId);
-    return settle(runtime, clientOptions, scope, job.ref, jobId, scope.waitFor(job.ref), control);
+    const outcome = scope.waitFor(job.ref);
+    // Read again now that someone waits: the job may have finished while it was read the first time.
+    const now = await store.job(job.ref);
+    if (now?.processed) return storedOutcome(store, now, jobId);
+    return settle(runtime, clientOptions, scope, job.ref, jobId, outcome, control);
   });
-}
-
-/** The outcome of a processed job, from the store: its transcript, or its failure as a `TranscriptionError`. */
-export async function storedOutcome(store: JobStore, job: JobRecord, jobId: string): Promise<Transcript> {
-  if (job.status === "error") throw new TranscriptionError(jobId, job.error);
-  const transcript = await store.readTranscript(job.ref);
-  if (!transcript) throw new StoreError(store.path, `Job ${jobId} is marked done but its transcript file is missing`);
-  return transcript;
 }
 
 /**
@@ -143,7 +146,7 @@ async function settle(
   }
   logger.info({ jobId, status: event.status }, "deadline reached; asked the provider once");
   if (!isFinalAnswer(event)) throw timeout(`the provider reports "${event.status}"`);
-  const { outcome: accepted, pending } = await runtime.intake.accept(runtime.store.requireJob(ref), event);
+  const { outcome: accepted, pending } = await runtime.intake.accept(ref, event);
   if (accepted === "foreign") throw timeout(`the status check answered about job ${event.jobId} instead`);
   if (pending !== undefined) {
     try {
@@ -152,5 +155,8 @@ async function settle(
       throw timeout(`the provider has finished, but processing its answer failed: ${(error as Error).message}`);
     }
   }
+  // Processed already, here or by another instance sharing the store: the answer is stored.
+  const job = await runtime.store.job(ref);
+  if (job?.processed) return storedOutcome(runtime.store, job, jobId);
   return outcome;
 }

@@ -1,3 +1,4 @@
+import type { StoreReader } from "./store/job-store.js";
 import type { JobRecord } from "./store/records.js";
 import { z } from "zod";
 import { type JobStatus, jobStatusSchema } from "./domain/job-status.js";
@@ -68,59 +69,21 @@ const jobsFilterSchema = z.strictObject({
 });
 true satisfies Same<z.input<typeof jobsFilterSchema>, JobsFilter>;
 
-/** Where a job sits in the listing order: newest first, ties broken by ref, so every job has one place. */
-interface Place {
-  createdAt: number;
-  ref: string;
-}
-
-/** Whether `a` is listed before `b`. */
-function listedBefore(a: Place, b: Place): boolean {
-  return a.createdAt !== b.createdAt ? a.createdAt > b.createdAt : a.ref > b.ref;
-}
-
-function cursorOf(job: Place): string {
+function cursorOf(job: { createdAt: number; ref: string }): string {
   return `${job.createdAt.toString(36)}.${job.ref}`;
 }
 
-function placeOf(cursor: string): Place {
+function placeOf(cursor: string): { createdAt: number; ref: string } {
   const [, createdAt, ref] = CURSOR.exec(cursor)!;
   return { createdAt: parseInt(createdAt!, 36), ref: ref! };
 }
 
-/**
- * One page of jobs, newest first, optionally only one status; a bad or misspelt filter throws a
- * `ConfigurationError`. One pass that keeps the `limit` newest candidates and sorts only those:
- * a page costs O(jobs) however many there are, never a sort of them all.
- */
-export function pageOfJobs(jobs: readonly JobRecord[], filter: JobsFilter = {}): JobsPage {
+/** One page of jobs, newest first, optionally only one status; a bad or misspelt filter throws a `ConfigurationError`. */
+export async function pageOfJobs(store: StoreReader, filter: JobsFilter = {}): Promise<JobsPage> {
   const { status, limit, before } = parseOptions(jobsFilterSchema, filter, "jobs()");
-  const after = before === undefined ? undefined : placeOf(before);
-  // The limit newest candidates, newest first, plus one to learn whether a next page exists.
-  const kept: JobRecord[] = [];
-  // Stores list jobs in the order they were created, mostly: from the end, most candidates are
-  // older than every one kept and cost one comparison.
-  for (let index = jobs.length - 1; index >= 0; index--) {
-    const job = jobs[index]!;
-    if (status !== undefined && job.status !== status) continue;
-    if (after !== undefined && !listedBefore(after, job)) continue;
-    if (kept.length > limit && !listedBefore(job, kept[kept.length - 1]!)) continue;
-    kept.splice(insertionIndex(kept, job), 0, job);
-    if (kept.length > limit + 1) kept.pop();
-  }
+  // One more than the page holds, to learn whether a next page exists.
+  const kept = await store.listJobs({ status, limit: limit + 1, after: before === undefined ? undefined : placeOf(before) });
   const more = kept.length > limit;
   if (more) kept.pop();
   return Object.assign(kept.map(toJobSummary), { next: more ? cursorOf(kept[kept.length - 1]!) : undefined });
-}
-
-/** Where `job` goes in `kept` (sorted, newest first), by binary search. */
-function insertionIndex(kept: JobRecord[], job: JobRecord): number {
-  let low = 0;
-  let high = kept.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (listedBefore(kept[middle]!, job)) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

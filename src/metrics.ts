@@ -7,7 +7,7 @@ export interface MetricSources {
   /** Deliveries accepted and not processed yet. */
   backlog(): number;
   /** Jobs submitted and not finished. */
-  pendingJobs(): number;
+  pendingJobs(): Promise<number>;
 }
 
 /**
@@ -38,9 +38,11 @@ export class Metrics {
   private readonly pendingJobs = this.meter.createObservableGauge("hookscribe.jobs.pending", {
     description: "Jobs submitted and not finished at the provider",
   });
-  private readonly observe: BatchObservableCallback = (result) => {
+  private readonly observe: BatchObservableCallback = async (result) => {
     result.observe(this.backlog, this.sources.backlog());
-    result.observe(this.pendingJobs, this.sources.pendingJobs());
+    // A store that cannot be read now leaves the gauge out of this collection.
+    const pending = await this.sources.pendingJobs().catch(() => undefined);
+    if (pending !== undefined) result.observe(this.pendingJobs, pending);
   };
 
   /** Starts the gauges; `stop()` detaches them. */

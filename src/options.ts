@@ -4,6 +4,8 @@ import { type Logger, loggerSchema, silentLogger } from "./shared/logger.js";
 import { parseOptions } from "./validation/parse-options.js";
 import type { Provider } from "./providers/provider.js";
 import type { Same } from "./validation/type-equality.js";
+import { ConfigurationError } from "./errors/index.js";
+import type { JobStore } from "./store/job-store.js";
 
 /** Options of `new Transcriber(options)`. Only `provider` is required; an unknown key is an error. */
 export interface TranscriberOptions {
@@ -19,12 +21,20 @@ export interface TranscriberOptions {
    */
   receiver?: ReceiverOptions;
   /**
-   * The JSON store file; its journal, transcripts and lock file sit beside it.
+   * The JSON store file; its journal, transcripts and lock file sit beside it. One process at a
+   * time uses it. `store` is the alternative.
    * @default ".hookscribe/store.json"
    */
   storePath?: string;
   /**
-   * Also fsync each store write, so acknowledged deliveries survive a power loss, not only a crash.
+   * Another store instead of the JSON file, e.g. one several replicas share. Replaces `storePath`
+   * (give one of the two) and `fsync`.
+   * @default undefined (the JSON file at `storePath`)
+   * @example postgresStore({ connectionString: process.env.DATABASE_URL }) // from "hookscribe/postgres"
+   */
+  store?: JobStore;
+  /**
+   * Also fsync each write of the JSON store, so acknowledged deliveries survive a power loss, not only a crash.
    * @default false
    */
   fsync?: boolean;
@@ -151,6 +161,12 @@ const isProvider = (value: unknown): value is Provider =>
   URL.canParse((value as Provider).baseUrl) &&
   ["submit", "acceptsContentType", "authenticate", "parse"].every((method) => typeof (value as Record<string, unknown>)[method] === "function");
 
+const isJobStore = (value: unknown): value is JobStore =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as JobStore).location === "string" &&
+  ["open", "close", "changeStatus", "claim", "takeOver", "completeDelivery", "watch"].every((method) => typeof (value as Record<string, unknown>)[method] === "function");
+
 /** The longest delay a Node.js timer can wait; a longer one would fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -193,6 +209,7 @@ const transcriberOptionsSchema = z.strictObject({
   provider: z.custom<Provider>(isProvider, "must be a Provider object, e.g. genericProvider({ baseUrl, apiKey, webhookSecret })"),
   receiver: receiverSchema.prefault({}),
   storePath: z.string().min(1).default(DEFAULTS.storePath),
+  store: z.custom<JobStore>(isJobStore, "must be a store, e.g. postgresStore({ connectionString }) from hookscribe/postgres").optional(),
   fsync: z.boolean().default(false),
   retentionMs: z.number().int().positive().default(7 * 24 * 60 * 60 * 1000),
   concurrency: z.number().int().positive().default(4),
@@ -212,5 +229,8 @@ export type ResolvedOptions = z.output<typeof transcriberOptionsSchema>;
 
 /** Checks `options` and fills in the defaults; throws a `ConfigurationError` naming every bad option. */
 export function resolveTranscriberOptions(options: TranscriberOptions): ResolvedOptions {
+  if (typeof options === "object" && options !== null && options.store !== undefined && (options.storePath !== undefined || options.fsync !== undefined)) {
+    throw new ConfigurationError(`Transcriber: give either store or storePath/fsync, not both (${options.storePath !== undefined ? "storePath" : "fsync"} is for the JSON file store)`);
+  }
   return parseOptions(transcriberOptionsSchema, options, "Transcriber");
 }

@@ -10,11 +10,14 @@ import { type SilenceInfo, SilenceMonitor } from "./silence-monitor.js";
 import { FileJobStore } from "./store/file-job-store.js";
 import type { JobStore } from "./store/job-store.js";
 import { StoreLock } from "./store/store-lock.js";
+import { followStoreChanges } from "./store-follower.js";
 import type { WaiterRegistry } from "./waiter-registry.js";
 import { WebhookIntake } from "./webhook-intake.js";
 import { Worker } from "./worker.js";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** How often the worker looks for deliveries nobody processes (left by an instance that died). */
+const TAKE_OVER_EVERY_MS = 1000;
 
 /** What the running parts tell the client, which turns them into its events. */
 interface RuntimeEvents {
@@ -30,7 +33,8 @@ interface RuntimeEvents {
  */
 export class Runtime {
   private constructor(
-    private readonly lock: StoreLock,
+    /** The JSON file's lock; a store given in the options looks after its own sharing. */
+    private readonly lock: StoreLock | undefined,
     readonly store: JobStore,
     readonly files: FileShares,
     readonly receiver: WebhookReceiver,
@@ -39,22 +43,26 @@ export class Runtime {
     private readonly silence: SilenceMonitor,
     private readonly pruneTimer: NodeJS.Timeout,
     private readonly metrics: Metrics,
+    private readonly unfollow: () => void,
   ) {}
 
   static async start(options: ResolvedOptions, waiters: WaiterRegistry, events: RuntimeEvents): Promise<Runtime> {
     const { logger } = options;
-    const lock = new StoreLock(options.storePath);
-    await lock.acquire();
-    const store = new FileJobStore({
-      path: options.storePath,
-      fsync: options.fsync,
-      onBackgroundError: (error) => logger.error({ err: error.message }, "store snapshot failed; the journal keeps the data"),
-    });
+    const lock = options.store ? undefined : new StoreLock(options.storePath);
+    await lock?.acquire();
+    const store =
+      options.store ??
+      new FileJobStore({
+        path: options.storePath,
+        fsync: options.fsync,
+        onBackgroundError: (error) => logger.error({ err: error.message }, "store snapshot failed; the journal keeps the data"),
+      });
+    let unfollow = () => {};
     try {
       await store.open();
       const { provider } = options;
       const files = new FileShares();
-      const metrics = new Metrics({ backlog: () => store.unprocessedCount(), pendingJobs: () => pendingJobs(store).length });
+      const metrics = new Metrics({ backlog: () => store.unprocessedCount(), pendingJobs: async () => (await store.pendingJobs()).length });
       const worker = new Worker({
         metrics,
         store,
@@ -89,14 +97,16 @@ export class Runtime {
       const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();
       await prune();
       silence.start();
-      const resumed = worker.resume();
-      logger.info({ receiverUrl: receiver.url, resumed, store: store.path }, "hookscribe started");
-      return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer, metrics);
+      unfollow = followStoreChanges(store, waiters, logger);
+      const resumed = await worker.resume(TAKE_OVER_EVERY_MS);
+      logger.info({ receiverUrl: receiver.url, resumed, store: store.location }, "hookscribe started");
+      return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer, metrics, unfollow);
     } catch (error) {
+      unfollow();
       try {
         await store.close();
       } finally {
-        await lock.release();
+        await lock?.release();
       }
       throw error;
     }
@@ -111,6 +121,7 @@ export class Runtime {
     this.silence.stop();
     clearInterval(this.pruneTimer);
     this.metrics.stop();
+    this.unfollow();
     await this.receiver.close();
     await this.worker.drain();
   }
@@ -120,7 +131,7 @@ export class Runtime {
     try {
       await this.store.close();
     } finally {
-      await this.lock.release();
+      await this.lock?.release();
     }
   }
 }
@@ -137,12 +148,8 @@ async function listen(receiver: WebhookReceiver, config: { host: string; port: n
 }
 
 /** Submitted jobs still waiting for their terminal webhook, with when they were submitted. */
-function pendingJobs(store: JobStore): { jobId: string; since: number }[] {
-  const pending: { jobId: string; since: number }[] = [];
-  for (const job of store.jobs()) {
-    if (job.jobId !== undefined && (job.status === "queued" || job.status === "processing")) pending.push({ jobId: job.jobId, since: job.createdAt });
-  }
-  return pending;
+async function pendingJobs(store: JobStore): Promise<{ jobId: string; since: number }[]> {
+  return (await store.pendingJobs()).map((job) => ({ jobId: job.jobId!, since: job.createdAt }));
 }
 
 async function pruneStore(store: JobStore, retentionMs: number, logger: Logger): Promise<void> {

@@ -14,7 +14,7 @@ interface SilenceMonitorDeps {
   /** Alert after this long without a webhook while jobs are pending. */
   thresholdMs: number;
   /** Jobs submitted and not finished: id and when they were submitted. */
-  pendingJobs: () => { jobId: string; since: number }[];
+  pendingJobs: () => Promise<{ jobId: string; since: number }[]>;
   onSilence: (info: SilenceInfo) => void;
 }
 
@@ -31,7 +31,8 @@ export class SilenceMonitor {
 
   start(): void {
     const every = Math.min(Math.max(this.deps.thresholdMs / 4, 10), 60_000);
-    this.timer = setInterval(() => this.check(), every);
+    // A store that cannot be read now is looked at again on the next tick.
+    this.timer = setInterval(() => void this.check().catch(() => undefined), every);
     this.timer.unref();
   }
 
@@ -44,8 +45,8 @@ export class SilenceMonitor {
     this.alerted = false;
   }
 
-  check(): void {
-    const pending = this.deps.pendingJobs();
+  async check(): Promise<void> {
+    const pending = await this.deps.pendingJobs();
     if (pending.length === 0 || this.alerted) return;
     // Silence counts from the later of the last webhook and the oldest pending submit.
     const oldest = Math.min(...pending.map((job) => job.since));

@@ -5,7 +5,8 @@ import type { JobStatus } from "./domain/job-status.js";
 import type { Transcript } from "./domain/transcript.js";
 import { ConfigurationError, UnknownJobError } from "./errors/index.js";
 import { type JobControl, TranscriptionJob } from "./job.js";
-import { type JobRunContext, runExistingJob, runTranscription, storedOutcome } from "./job-runs.js";
+import { type JobRunContext, runExistingJob, runTranscription } from "./job-runs.js";
+import { storedOutcome } from "./stored-outcome.js";
 import { type JobSummary, type JobsFilter, type JobsPage, pageOfJobs, toJobSummary } from "./job-summary.js";
 import { type ResolvedOptions, type TranscriberOptions, resolveTranscriberOptions } from "./options.js";
 import type { DeliveryInfo } from "./receiver/reply.js";
@@ -94,14 +95,14 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
    */
   async jobs(filter: JobsFilter = {}): Promise<JobsPage> {
     const { store } = await this.ensureStarted();
-    return pageOfJobs(store.jobs(), filter);
+    return pageOfJobs(store, filter);
   }
 
   /** One stored job and, once it is done, its transcript; never waits. Unknown ids reject with `UnknownJobError`. */
   async inspect(jobId: string): Promise<JobSummary & { transcript?: Transcript }> {
     const { store } = await this.ensureStarted();
-    const job = store.jobByProviderId(this.options.provider.name, jobId);
-    if (!job) throw new UnknownJobError(jobId, store.path);
+    const job = await store.jobByProviderId(this.options.provider.name, jobId);
+    if (!job) throw new UnknownJobError(jobId, store.location);
     const transcript = job.processed && job.status === "completed" ? await storedOutcome(store, job, jobId) : undefined;
     return { ...toJobSummary(job), transcript };
   }
@@ -109,7 +110,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
   /** Events whose processing failed `retry.attempts` times. */
   async deadLetters(): Promise<DeadLetter[]> {
     const { store } = await this.ensureStarted();
-    return store.deadLetters().map(({ id, jobId, error, attempts, failedAt }) => ({ id, jobId, error, attempts, failedAt: new Date(failedAt) }));
+    return (await store.deadLetters()).map(({ id, jobId, error, attempts, failedAt }) => ({ id, jobId, error, attempts, failedAt: new Date(failedAt) }));
   }
 
   /** Processes a dead letter again; resolves once it succeeded (the dead letter is then gone). */

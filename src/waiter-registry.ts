@@ -29,6 +29,15 @@ export class WaiterRegistry {
     };
   }
 
+  /** Refs of the jobs someone waits for. */
+  refs(): string[] {
+    return [...this.byRef.keys()];
+  }
+
+  has(ref: string): boolean {
+    return this.byRef.has(ref);
+  }
+
   resolve(ref: string, transcript: Transcript): void {
     for (const waiter of this.take(ref)) waiter.resolve(transcript);
   }

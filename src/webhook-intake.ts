@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { isStatusAdvance, isTerminal } from "./domain/job-status.js";
 import { type ProviderEvent, isFinalAnswer } from "./domain/provider-event.js";
 import { ProviderPayloadError } from "./errors/index.js";
 import type { Logger } from "./shared/logger.js";
@@ -45,10 +43,16 @@ export class WebhookIntake {
   constructor(private readonly deps: IntakeDeps) {}
 
   /** Route and token before the body is read: the provider (404), the job's token (401), the content type (415). */
-  admit(route: WebhookRoute, contentType: string | undefined): Reply | undefined {
+  async admit(route: WebhookRoute, contentType: string | undefined): Promise<Reply | undefined> {
     const { provider } = this.deps;
     if (route.provider !== provider.name) return { status: 404, outcome: "refused", message: `no provider named ${route.provider} here` };
-    if (!this.jobOf(route)) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    let job: JobRecord | undefined;
+    try {
+      job = await this.jobOf(route);
+    } catch (error) {
+      return this.storeFailed(error, undefined);
+    }
+    if (!job) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
     if (!provider.acceptsContentType(contentType)) {
       return { status: 415, outcome: "refused", message: `content type ${contentType ?? "(none)"} is not one ${provider.name} sends webhooks as` };
     }
@@ -68,7 +72,12 @@ export class WebhookIntake {
   async handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply> {
     const { provider, logger } = this.deps;
     // Looked up again: the job may have been pruned while the body was read.
-    const job = this.jobOf(route);
+    let job: JobRecord | undefined;
+    try {
+      job = await this.jobOf(route);
+    } catch (error) {
+      return this.storeFailed(error, undefined);
+    }
     if (!job) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
     const verification = provider.authenticate(request, { isJobSecret: (candidate) => job.secretHash !== undefined && tokenMatches(candidate, job.secretHash) });
     if (!verification.ok) {
@@ -88,10 +97,9 @@ export class WebhookIntake {
     }
     let outcome: Accepted["outcome"];
     try {
-      ({ outcome } = await this.accept(job, event));
+      ({ outcome } = await this.accept(job.ref, event));
     } catch (error) {
-      logger.error({ jobId: event.jobId, err: (error as Error).message }, "could not store webhook; answered 503");
-      return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId: event.jobId, retryAfterSec: STORE_RETRY_AFTER_SEC };
+      return this.storeFailed(error, event.jobId);
     }
     if (outcome === "foreign") {
       logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job id does not match its URL");
@@ -100,44 +108,35 @@ export class WebhookIntake {
     return { status: 200, outcome: outcome === "stored" ? "accepted" : "duplicate", message: "ok", jobId: event.jobId };
   }
 
-  private jobOf(route: WebhookRoute): JobRecord | undefined {
-    const job = this.deps.store.job(route.ref);
+  private storeFailed(error: unknown, jobId: string | undefined): Reply {
+    this.deps.logger.error({ jobId, err: (error as Error).message }, "could not store webhook; answered 503");
+    return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId, retryAfterSec: STORE_RETRY_AFTER_SEC };
+  }
+
+  private async jobOf(route: WebhookRoute): Promise<JobRecord | undefined> {
+    const job = await this.deps.store.job(route.ref);
     return job && job.provider === this.deps.provider.name && tokenMatches(route.token, job.tokenHash) ? job : undefined;
   }
 
   /**
-   * Applies an event to its job: a duplicate or stale status changes nothing (but still waits
-   * until the state it duplicates is durable); an advance is written to the journal, and a
-   * terminal one is handed to the worker. Resolves once durable.
+   * Applies an event to the job with local ref `ref`, atomically in the store: a duplicate or
+   * stale status changes nothing; an advance is made durable, and a terminal one is handed to the
+   * worker. Resolves once durable.
    */
-  async accept(job: JobRecord, event: ProviderEvent): Promise<Accepted> {
+  async accept(ref: string, event: ProviderEvent): Promise<Accepted> {
     const { store, worker, waiters, logger } = this.deps;
+    const change = await store.changeStatus(ref, { jobId: event.jobId, status: event.status, error: event.error, at: Date.now(), event });
     // The ref and token say which job this is; an event about another job must not rewrite it.
-    if (job.jobId !== undefined && job.jobId !== event.jobId) return { outcome: "foreign" };
-    if (!isStatusAdvance(job.status, event.status)) {
-      logger.debug({ jobId: event.jobId, status: event.status, stored: job.status }, "duplicate or stale webhook");
-      const pending = job.processed ? undefined : await this.supplyPendingResult(job, event);
-      await store.whenDurable(job.ref);
+    if (change.outcome === "foreign" || change.outcome === "missing") return { outcome: "foreign" };
+    if (change.outcome === "unchanged") {
+      logger.debug({ jobId: event.jobId, status: event.status, stored: change.job.status }, "duplicate or stale webhook");
+      const pending = change.job.processed ? undefined : await this.supplyPendingResult(change.job, event);
       return { outcome: "duplicate", pending };
     }
-    const now = Date.now();
-    const updated: JobRecord = { ...job, jobId: event.jobId, status: event.status, updatedAt: now };
-    let pending: string | undefined;
-    if (isTerminal(event.status)) {
-      updated.finishedAt = now;
-      if (event.error !== undefined) updated.error = event.error;
-      const delivery = { id: randomUUID(), ref: job.ref, jobId: event.jobId, event, receivedAt: now };
-      const durable = store.acceptDelivery(updated, delivery);
-      // The worker waits for durability itself; queuing now keeps a retried write from being forgotten.
-      worker.enqueue(delivery.id);
-      await durable;
-      pending = delivery.id;
-    } else {
-      await store.saveJob(updated);
-    }
+    if (change.deliveryId !== undefined) worker.enqueue(change.deliveryId);
     logger.info({ jobId: event.jobId, status: event.status }, "webhook accepted");
-    waiters.status(job.ref, event.status, event.jobId);
-    return { outcome: "stored", pending };
+    waiters.status(ref, event.status, event.jobId);
+    return { outcome: "stored", pending: change.deliveryId };
   }
 
   /**
@@ -148,11 +147,11 @@ export class WebhookIntake {
    */
   private async supplyPendingResult(job: JobRecord, event: ProviderEvent): Promise<string | undefined> {
     const { store, worker, logger } = this.deps;
-    const pending = store.deliveries().find((delivery) => delivery.ref === job.ref);
+    const pending = await store.pendingDelivery(job.ref);
     if (!pending) return undefined;
     const lacksResult = !isFinalAnswer(pending.event) && !(pending.fetched && isFinalAnswer(pending.fetched));
     if (lacksResult && event.status === job.status && isFinalAnswer(event)) {
-      await store.saveDelivery({ ...pending, fetched: event });
+      await store.keepFetchedResult(pending.id, event);
       worker.processNow(pending.id).catch((error: unknown) => {
         logger.warn({ jobId: event.jobId, err: (error as Error).message }, "processing a supplied result failed; the worker retries it");
       });

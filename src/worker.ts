@@ -59,8 +59,9 @@ export class Worker {
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
   /** The run under way (or queued) per delivery id. */
   private readonly runs = new Map<string, Promise<void>>();
-  /** Jobs announced but not yet marked processed: a retry after a failed final write must not announce twice. */
-  private readonly announced = new Set<string>();
+  /** The provider job id of each delivery scheduled here, for logs. */
+  private readonly jobIds = new Map<string, string>();
+  private takeOverTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly deps: WorkerDeps) {
@@ -94,39 +95,65 @@ export class Worker {
       if (!this.retryTimers.has(deliveryId)) this.scheduled.delete(deliveryId);
     } catch (error) {
       const { store } = this.deps;
-      const delivery = store.delivery(deliveryId);
-      const letter = store.deadLetters().find((candidate) => candidate.deliveryId === deliveryId);
-      if (waiting && delivery) this.retryLater(delivery, waiting.attempt - 1, error);
+      const letter = await store.deadLetter(deliveryId);
+      if (waiting) this.retryLater(deliveryId, waiting.attempt - 1, error);
       else if (letter) await store.saveDeadLetter({ ...letter, attempts: letter.attempts + 1, error: messageOf(error), failedAt: Date.now() });
       throw error;
     }
   }
 
-  /** Queues every stored delivery that is not processed and not dead-lettered (after a restart). */
-  resume(): number {
-    const deadLettered = new Set(this.deps.store.deadLetters().map((letter) => letter.deliveryId));
-    const pending = this.deps.store.deliveries().filter((delivery) => !deadLettered.has(delivery.id));
-    for (const delivery of pending) this.enqueue(delivery.id);
-    return pending.length;
+  /**
+   * Queues every stored delivery that nobody processes (after a restart, or left by an instance
+   * that died), now and then every `everyMs` while the worker runs. Resolves with how many the
+   * first look found.
+   */
+  async resume(everyMs: number): Promise<number> {
+    const found = await this.takeOver();
+    const look = () => {
+      this.takeOverTimer = setTimeout(() => {
+        this.takeOver()
+          .catch((error: unknown) => this.deps.logger.warn({ err: messageOf(error) }, "could not look for deliveries left unprocessed; will look again"))
+          .finally(() => {
+            if (!this.stopped) look();
+          });
+      }, everyMs);
+      this.takeOverTimer.unref();
+    };
+    look();
+    return found;
   }
 
   /** Processes a dead letter once more; on success the dead letter is gone, on failure it is updated. */
   async replay(deadLetterId: string): Promise<void> {
     const { store } = this.deps;
-    const letter = store.deadLetter(deadLetterId);
+    const letter = await store.deadLetter(deadLetterId);
     if (!letter) throw new UnknownDeadLetterError(deadLetterId, "it was replayed already, or never existed");
-    if (!store.delivery(letter.deliveryId)) throw new UnknownDeadLetterError(deadLetterId, "its stored event is gone (its job was pruned)");
+    if ((await store.pendingDelivery(letter.ref))?.id !== letter.deliveryId) {
+      throw new UnknownDeadLetterError(deadLetterId, "its stored event is gone (its job was pruned)");
+    }
+    this.jobIds.set(letter.deliveryId, letter.jobId);
     await this.processNow(letter.deliveryId);
   }
 
   /** Stops retries and waits for the running work; what is left is processed on the next start. */
   async drain(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.takeOverTimer);
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     // Result fetches in flight end now; what they were for stays in the inbox for the next start.
     this.stopping.abort(new Error("the client is closing"));
     await this.queue.onIdle();
+  }
+
+  private async takeOver(): Promise<number> {
+    if (this.stopped) return 0;
+    const deliveries = await this.deps.store.takeOver();
+    for (const delivery of deliveries) {
+      this.jobIds.set(delivery.id, delivery.jobId);
+      this.enqueue(delivery.id);
+    }
+    return deliveries.length;
   }
 
   private schedule(deliveryId: string, attempt: number): void {
@@ -136,48 +163,49 @@ export class Worker {
   /** One run of the worker's own schedule: on failure a retry after a backoff, or a dead letter. */
   private async attempt(deliveryId: string, attempt: number): Promise<void> {
     const { store, logger, retry } = this.deps;
-    const delivery = store.delivery(deliveryId);
-    if (!delivery) {
-      this.scheduled.delete(deliveryId);
-      return;
-    }
     try {
       await this.run(deliveryId);
-      this.scheduled.delete(deliveryId);
+      this.forget(deliveryId);
     } catch (error) {
+      const jobId = this.jobIds.get(deliveryId);
       if (this.stopped) {
-        this.scheduled.delete(deliveryId);
+        this.forget(deliveryId);
         return;
       }
       if (error instanceof StoreError && !store.healthy()) {
         // The store could not write: not this delivery's failure, so it costs no attempt and is
         // never dead-lettered; it runs again once the store takes writes again.
-        logger.warn({ jobId: delivery.jobId, err: messageOf(error) }, "processing failed because the store cannot write; will retry once it can");
+        logger.warn({ jobId, err: messageOf(error) }, "processing failed because the store cannot write; will retry once it can");
         void store.whenHealthy().then(() => {
           if (!this.stopped) this.schedule(deliveryId, attempt);
         });
         return;
       }
       if (attempt >= retry.attempts) {
-        this.scheduled.delete(deliveryId);
-        logger.error({ jobId: delivery.jobId, attempts: attempt, err: messageOf(error) }, "processing failed; event dead-lettered");
-        await this.deadLetter(delivery, attempt, error);
+        this.forget(deliveryId);
+        logger.error({ jobId, attempts: attempt, err: messageOf(error) }, "processing failed; event dead-lettered");
+        await this.deadLetter(deliveryId, attempt, error);
         return;
       }
-      this.retryLater(delivery, attempt, error);
+      this.retryLater(deliveryId, attempt, error);
     }
   }
 
+  private forget(deliveryId: string): void {
+    this.scheduled.delete(deliveryId);
+    this.jobIds.delete(deliveryId);
+  }
+
   /** Schedules attempt `failedAttempt + 1` after a backoff. */
-  private retryLater(delivery: DeliveryRecord, failedAttempt: number, error: unknown): void {
+  private retryLater(deliveryId: string, failedAttempt: number, error: unknown): void {
     const { retry, logger } = this.deps;
     const delayMs = Math.round(backoffDelay(failedAttempt, retry.minDelayMs, retry.maxDelayMs));
-    logger.warn({ jobId: delivery.jobId, attempt: failedAttempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
+    logger.warn({ jobId: this.jobIds.get(deliveryId), attempt: failedAttempt, delayMs, err: messageOf(error) }, "processing failed; will retry");
     const timer = setTimeout(() => {
-      this.retryTimers.delete(delivery.id);
-      this.schedule(delivery.id, failedAttempt + 1);
+      this.retryTimers.delete(deliveryId);
+      this.schedule(deliveryId, failedAttempt + 1);
     }, delayMs);
-    this.retryTimers.set(delivery.id, { timer, attempt: failedAttempt + 1 });
+    this.retryTimers.set(deliveryId, { timer, attempt: failedAttempt + 1 });
   }
 
   /**
@@ -192,8 +220,10 @@ export class Worker {
         this.queue.add(async () => {
           // Runs still queued at close are left for the next start: close waits only for those under way.
           if (this.stopped) return;
-          const delivery = this.deps.store.delivery(deliveryId);
+          // Gone (processed meanwhile), or another instance of a shared store works on it.
+          const delivery = await this.deps.store.claim(deliveryId);
           if (!delivery) return;
+          this.jobIds.set(deliveryId, delivery.jobId);
           const started = performance.now();
           try {
             await this.process(delivery);
@@ -213,9 +243,10 @@ export class Worker {
     return next;
   }
 
-  private async deadLetter(delivery: DeliveryRecord, attempts: number, error: unknown): Promise<void> {
+  private async deadLetter(deliveryId: string, attempts: number, error: unknown): Promise<void> {
     // A run started meanwhile (the status check at a deadline) may have finished the job.
-    if (!this.deps.store.delivery(delivery.id)) return;
+    const delivery = await this.deps.store.claim(deliveryId).catch(() => undefined);
+    if (!delivery) return;
     this.deps.metrics.deadLettered();
     await this.deps.store
       .saveDeadLetter({
@@ -235,25 +266,16 @@ export class Worker {
 
   private async process(delivery: DeliveryRecord): Promise<void> {
     const { store, waiters, logger } = this.deps;
-    // Only work on what would survive a crash; a failed journal write makes this attempt fail and retry.
-    await store.whenDurable(delivery.ref);
-    const job = store.job(delivery.ref);
-    if (!job) {
-      logger.warn({ jobId: delivery.jobId }, "event for a job no longer in the store; dropped");
-      return;
-    }
-    if (job.processed) {
-      await store.completeDelivery(job, delivery.id);
+    const job = await store.job(delivery.ref);
+    if (!job || job.processed) {
+      if (!job) logger.warn({ jobId: delivery.jobId }, "event for a job no longer in the store; dropped");
+      await store.completeDelivery(delivery.id, { kind: "already-processed" }, Date.now());
       return;
     }
     const event = await this.completeEvent(delivery);
     if (event.status === "error") {
       // A thin "completed" whose fetch says "error" ends as an error too, so the job reads consistently.
-      const now = Date.now();
-      await store.completeDelivery(
-        { ...store.requireJob(delivery.ref), status: "error", processed: true, error: event.error, finishedAt: now, updatedAt: now },
-        delivery.id,
-      );
+      if (!(await store.completeDelivery(delivery.id, { kind: "error", error: event.error }, Date.now()))) return;
       this.deps.files.revoke(delivery.ref);
       logger.info({ jobId: delivery.jobId }, "provider reported the job failed");
       waiters.reject(delivery.ref, new TranscriptionError(delivery.jobId, event.error));
@@ -261,18 +283,13 @@ export class Worker {
     }
     if (!event.result) throw new FetchResultError(delivery.jobId, `Provider answered status "${event.status}" for a job its webhook said was completed`);
     const transcript = toTranscript(event.jobId, job.provider, event.result, event.raw);
-    await store.saveTranscript(delivery.ref, transcript);
+    // Stored and marked processed in one step; `false`: another instance took the delivery over.
+    if (!(await store.completeDelivery(delivery.id, { kind: "completed", transcript }, Date.now()))) return;
     this.deps.files.revoke(delivery.ref);
-    // Announce before marking processed: a crash in between repeats the announcement, never loses it.
-    // Waiters registered since an earlier attempt are resolved too; the event goes out once.
+    // Only once it is durable, with no I/O in between: whoever is told can read it back from the
+    // store, and a retry or another instance never finds the job unprocessed after its announcement.
     waiters.resolve(delivery.ref, transcript);
-    if (!this.announced.has(delivery.ref)) {
-      this.announced.add(delivery.ref);
-      this.deps.announce(transcript);
-    }
-    await store.completeDelivery({ ...store.requireJob(delivery.ref), processed: true, updatedAt: Date.now() }, delivery.id);
-    // From here `job.processed` guards against a second announcement.
-    this.announced.delete(delivery.ref);
+    this.deps.announce(transcript);
     logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
   }
 
@@ -306,9 +323,9 @@ export class Worker {
     const fetched = await this.fetches.add(() => fetchResult(delivery.jobId, { retry: false, signal: this.stopping.signal }));
     if (fetched.jobId !== delivery.jobId) throw new FetchResultError(delivery.jobId, `Fetched result is for job ${fetched.jobId}, not ${delivery.jobId}`);
     // Only a final answer is kept: a result endpoint that lags the webhook ("processing") must be
-    // asked again on the next attempt. Not awaited: the journal is written in order, so the job's
-    // completion entry, which is awaited, cannot become durable before this one.
-    if (isFinalAnswer(fetched)) store.saveDelivery({ ...delivery, fetched }).catch(() => undefined);
+    // asked again on the next attempt. Not awaited: if keeping it fails, the worst is one more
+    // fetch on a later attempt.
+    if (isFinalAnswer(fetched)) store.keepFetchedResult(delivery.id, fetched).catch(() => undefined);
     return fetched;
   }
 }

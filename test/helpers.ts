@@ -120,8 +120,8 @@ export async function freePort(): Promise<number> {
 /** Counts the store's transcript writes that fail from now on (the real method runs). */
 export function countRefusedTranscriptWrites(): () => number {
   let refused = 0;
-  const original = FileJobStore.prototype.saveTranscript;
-  vi.spyOn(FileJobStore.prototype, "saveTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
+  const original = FileJobStore.prototype.writeTranscript;
+  vi.spyOn(FileJobStore.prototype, "writeTranscript").mockImplementation(async function (this: FileJobStore, ...args) {
     try {
       return await original.apply(this, args);
     } catch (error) {

@@ -36,7 +36,7 @@ async function seededHarness(): Promise<Harness> {
       finishedAt: createdAt,
       processed: true,
     };
-    await store.saveJob(job);
+    await store.createJob(job);
   }
   await store.close();
   return harness({ dir });

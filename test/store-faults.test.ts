@@ -6,7 +6,8 @@ import { type Provider, StoreError, type Transcript } from "hookscribe";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { fixedTextEngine } from "../src/dev/fixed-text-engine.js";
 import { FileJobStore, type FileJobStoreOptions } from "../src/store/file-job-store.js";
-import type { DeliveryRecord, JobRecord } from "../src/store/records.js";
+import type { StatusChange } from "../src/store/job-store.js";
+import type { JobRecord } from "../src/store/records.js";
 import { type Harness, countRefusedTranscriptWrites, fastProvider, harness, rejection, tempDir, until } from "./helpers.js";
 
 /*
@@ -85,8 +86,14 @@ function jobRecord(ref: string, overrides: Partial<JobRecord> = {}): JobRecord {
   return { ref, provider: "generic", jobId: `job_${ref}`, status: "queued", tokenHash: `hash_${ref}`, createdAt: now, updatedAt: now, processed: false, ...overrides };
 }
 
-function deliveryRecord(job: JobRecord, id: string): DeliveryRecord {
-  return { id, ref: job.ref, jobId: job.jobId!, event: { jobId: job.jobId!, status: "completed", raw: {} }, receivedAt: Date.now() };
+/** The provider's `completed` webhook of `job`, as the receiver hands it to the store. */
+function completedChange(job: JobRecord, overrides: Partial<StatusChange> = {}): StatusChange {
+  return { jobId: job.jobId!, status: "completed", at: Date.now(), event: { jobId: job.jobId!, status: "completed", raw: {} }, ...overrides };
+}
+
+/** The refs of every job the store lists, sorted. */
+async function listedRefs(store: FileJobStore): Promise<string[]> {
+  return (await store.listJobs({ limit: 1000 })).map((job) => job.ref).sort();
 }
 
 /** Fills the filesystem at `root` up to `leaveBytes` free (in whole pages); returns the ballast file. */
@@ -123,17 +130,17 @@ describe(tmpfsTitle("FileJobStore on a full disk"), () => {
   onTmpfs("refuses a write the disk took only in part, leaves no torn line, and keeps every acked write across a crash", async () => {
     const path = join(await mountTmpfs("2m"), "state", "store.json");
     const store = await openStore(path);
-    await store.saveJob(jobRecord("a1"));
+    await store.createJob(jobRecord("a1"));
     const ballast = await fillDisk(mountPoint!, 8 * 1024);
 
     // 64 KiB does not fit in 8 KiB: the file system writes what fits and reports a short write.
     const big = jobRecord("big", { error: "x".repeat(64 * 1024) });
-    const error = await rejection(store.saveJob(big));
+    const error = await rejection(store.createJob(big));
     expect(error).toBeInstanceOf(StoreError);
     expect(store.healthy()).toBe(false);
     // Nothing of the refused write stays: not in memory, not as a partial line on disk.
-    expect(store.job("big")).toBeUndefined();
-    expect(store.jobs().map((job) => job.ref)).toEqual(["a1"]);
+    expect(await store.job("big")).toBeUndefined();
+    expect(await listedRefs(store)).toEqual(["a1"]);
     const text = await journalText(path);
     expect(text.endsWith("\n")).toBe(true);
     for (const line of text.split("\n").filter((line) => line !== "")) expect(() => JSON.parse(line)).not.toThrow();
@@ -141,38 +148,49 @@ describe(tmpfsTitle("FileJobStore on a full disk"), () => {
     await unlink(ballast);
     await store.whenHealthy();
     expect(store.healthy()).toBe(true);
-    await store.saveJob(jobRecord("a2"));
+    await store.createJob(jobRecord("a2"));
 
     const restarted = await openStore(path);
-    expect(restarted.jobs().map((job) => job.ref).sort()).toEqual(["a1", "a2"]);
+    expect(await listedRefs(restarted)).toEqual(["a1", "a2"]);
   });
 
-  onTmpfs("while the disk stays full, refused writes leave no file behind and change nothing in memory", async () => {
+  onTmpfs("while the disk stays full, refused writes leave no file behind and change nothing the store answers", async () => {
     const path = join(await mountTmpfs("2m"), "state", "store.json");
     const store = await openStore(path);
     const job = jobRecord("a1");
-    await store.saveJob(job);
+    await store.createJob(job);
     const filesBefore = await journalFiles(path);
     const ballast = await fillDisk(mountPoint!, 0);
 
-    const done = { ...job, status: "completed" as const, finishedAt: Date.now(), error: "y".repeat(16 * 1024) };
-    for (let attempt = 0; attempt < 30; attempt++) {
-      await expect(store.acceptDelivery(done, deliveryRecord(done, `d${attempt}`))).rejects.toBeInstanceOf(StoreError);
+    // The provider's error webhook, with a message too long for what the disk has left.
+    const failure = "y".repeat(16 * 1024);
+    const change = (at: number): StatusChange => completedChange(job, { status: "error", error: failure, at, event: { jobId: job.jobId!, status: "error", error: failure, raw: {} } });
+    // The first attempt reaches the journal and fails there; job() asked meanwhile answers once it failed, with the job as it was.
+    const firstAttempt = store.changeStatus("a1", change(Date.now()));
+    const duringFirst = store.job("a1");
+    await expect(firstAttempt).rejects.toBeInstanceOf(StoreError);
+    expect(await duringFirst).toEqual(job);
+    for (let attempt = 1; attempt < 30; attempt++) {
+      await expect(store.changeStatus("a1", change(Date.now()))).rejects.toBeInstanceOf(StoreError);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(await journalFiles(path)).toEqual(filesBefore);
     expect((await readdir(join(mountPoint!, "state"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
-    expect(store.job("a1")).toEqual(job);
-    expect(store.deliveries()).toEqual([]);
+    expect(await store.job("a1")).toEqual(job);
+    expect(await store.pendingDelivery("a1")).toBeUndefined();
     expect(store.unprocessedCount()).toBe(0);
     expect(store.healthy()).toBe(false);
 
     await unlink(ballast);
     await store.whenHealthy();
-    await store.acceptDelivery(done, deliveryRecord(done, "after"));
+    const after = change(Date.now());
+    const result = await store.changeStatus("a1", after);
+    expect(result).toMatchObject({ outcome: "advanced", deliveryId: expect.any(String) });
+    const done: JobRecord = { ...job, status: "error", error: failure, updatedAt: after.at, finishedAt: after.at };
     const restarted = await openStore(path);
-    expect(restarted.job("a1")).toEqual(done);
-    expect(restarted.deliveries().map((delivery) => delivery.id)).toEqual(["after"]);
+    expect(await restarted.job("a1")).toEqual(done);
+    // Only the delivery of the write that was acked exists.
+    expect((await restarted.takeOver()).map((delivery) => delivery.id)).toEqual([(result as { deliveryId: string }).deliveryId]);
   });
 });
 
@@ -180,12 +198,12 @@ describe("FileJobStore when its folder is removed", () => {
   it("refuses writes (never into the removed files), waits for the folder, then rewrites everything acked and goes on", async () => {
     const store = await openStore();
     const a1 = jobRecord("a1");
-    await store.saveJob(a1);
+    await store.createJob(a1);
     await rm(join(dir, "state"), { recursive: true });
 
-    await expect(store.saveJob(jobRecord("a2"))).rejects.toBeInstanceOf(StoreError);
+    await expect(store.createJob(jobRecord("a2"))).rejects.toBeInstanceOf(StoreError);
     expect(store.healthy()).toBe(false);
-    await expect(store.saveJob(jobRecord("a3"))).rejects.toBeInstanceOf(StoreError);
+    await expect(store.createJob(jobRecord("a3"))).rejects.toBeInstanceOf(StoreError);
     // Several probes later: the store does not recreate a folder someone removed.
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(existsSync(join(dir, "state"))).toBe(false);
@@ -194,11 +212,11 @@ describe("FileJobStore when its folder is removed", () => {
     await store.whenHealthy();
     // What was acked before the folder went is on disk again, without a restart.
     expect(Object.keys(JSON.parse(await readFile(storePath, "utf8")).jobs)).toEqual(["a1"]);
-    await store.saveJob(jobRecord("a4"));
+    await store.createJob(jobRecord("a4"));
 
     const restarted = await openStore();
-    expect(restarted.jobs().map((job) => job.ref).sort()).toEqual(["a1", "a4"]);
-    expect(restarted.job("a1")).toEqual(a1);
+    expect(await listedRefs(restarted)).toEqual(["a1", "a4"]);
+    expect(await restarted.job("a1")).toEqual(a1);
   });
 });
 

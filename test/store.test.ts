@@ -5,7 +5,9 @@ import { StoreError, Transcriber } from "hookscribe";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DurableDocument } from "../src/store/durable-document.js";
 import { FileJobStore, type FileJobStoreOptions } from "../src/store/file-job-store.js";
+import type { StatusChange } from "../src/store/job-store.js";
 import type { DeliveryRecord, JobRecord } from "../src/store/records.js";
+import type { ProviderEvent } from "../src/domain/provider-event.js";
 import type { Transcript } from "../src/domain/transcript.js";
 import { type Harness, harness, rejection, tempDir } from "./helpers.js";
 
@@ -55,14 +57,45 @@ function jobRecord(ref: string, overrides: Partial<JobRecord> = {}): JobRecord {
   };
 }
 
-function deliveryRecord(job: JobRecord, id: string): DeliveryRecord {
-  return {
-    id,
-    ref: job.ref,
-    jobId: job.jobId!,
-    event: { jobId: job.jobId!, status: "completed", raw: { job_id: job.jobId, status: "completed" } },
-    receivedAt: Date.now(),
-  };
+/** The provider's `completed` webhook of `job`, as the receiver hands it to `changeStatus`. */
+function completedEvent(job: JobRecord): ProviderEvent {
+  return { jobId: job.jobId!, status: "completed", raw: { job_id: job.jobId, status: "completed" } };
+}
+
+/** A terminal status change of `job` carrying its event (so it makes a delivery): `completed`, or `error` with `error`. */
+function terminalChange(job: JobRecord, at = Date.now(), error?: string): StatusChange {
+  const jobId = job.jobId!;
+  if (error === undefined) return { jobId, status: "completed", at, event: completedEvent(job) };
+  return { jobId, status: "error", error, at, event: { jobId, status: "error", error, raw: { job_id: jobId, status: "error", error } } };
+}
+
+/** The delivery a terminal change made, as the store records it. */
+function deliveryOf(change: StatusChange, ref: string, id: string): DeliveryRecord {
+  return { id, ref, jobId: change.jobId, event: change.event!, receivedAt: change.at };
+}
+
+/** The job as a terminal change leaves it. */
+function finished(job: JobRecord, change: StatusChange): JobRecord {
+  return { ...job, jobId: change.jobId, status: change.status, ...(change.error === undefined ? {} : { error: change.error }), updatedAt: change.at, finishedAt: change.at };
+}
+
+/** A terminal change that must advance the job and make a delivery: its id. */
+async function accept(store: FileJobStore, ref: string, change: StatusChange): Promise<string> {
+  const result = await store.changeStatus(ref, change);
+  expect(result.outcome).toBe("advanced");
+  const { deliveryId } = result as { deliveryId?: string };
+  expect(deliveryId).toEqual(expect.any(String));
+  return deliveryId!;
+}
+
+/** Every job the store lists (durable ones), by ref. */
+async function listed(store: FileJobStore): Promise<Map<string, JobRecord>> {
+  return new Map((await store.listJobs({ limit: 1_000_000 })).map((job) => [job.ref, job]));
+}
+
+/** The refs of every job the store lists, sorted. */
+async function listedRefs(store: FileJobStore): Promise<string[]> {
+  return [...(await listed(store)).keys()].sort();
 }
 
 function transcriptOf(job: JobRecord): Transcript {
@@ -107,10 +140,10 @@ async function openError(): Promise<unknown> {
 }
 
 describe("FileJobStore: the journal makes every acked change durable", () => {
-  it("has a saved job in the journal file as soon as saveJob resolves, and in the document after compact()", async () => {
+  it("has a saved job in the journal file as soon as createJob resolves, and in the document after compact()", async () => {
     const store = await openStore();
     const job = jobRecord("a1");
-    await store.saveJob(job);
+    await store.createJob(job);
 
     // Before any compaction: the document does not hold it yet, the journal does.
     expect((await readDocument()).jobs).toEqual({});
@@ -128,8 +161,8 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
 
   it("deletes the journal segments a snapshot covers once the snapshot is on disk", async () => {
     const store = await openStore();
-    await store.saveJob(jobRecord("a1"));
-    await store.saveJob(jobRecord("a2"));
+    await store.createJob(jobRecord("a1"));
+    await store.createJob(jobRecord("a2"));
     const covered = await segmentNames();
     expect(covered).toHaveLength(1);
     await store.compact();
@@ -143,9 +176,9 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
 
   it("deletes covered segments once later writes moved to a new segment", async () => {
     const store = await openStore();
-    await store.saveJob(jobRecord("a1"));
+    await store.createJob(jobRecord("a1"));
     await store.compact();
-    await store.saveJob(jobRecord("a2"));
+    await store.createJob(jobRecord("a2"));
     await store.compact();
     const { journalSeq, jobs } = await readDocument();
     expect(Object.keys(jobs).sort()).toEqual(["a1", "a2"]);
@@ -157,7 +190,7 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
 
   it("folds the journal into the document and leaves no journal on close()", async () => {
     const store = await openStore();
-    await store.saveJob(jobRecord("a1"));
+    await store.createJob(jobRecord("a1"));
     await store.close();
     expect((await readDocument()).jobs).toHaveProperty("a1");
     expect(await journalLines()).toEqual([]);
@@ -168,56 +201,62 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
       const first = await openStore({ fsync });
       const a = jobRecord("a1");
       const b = jobRecord("b1");
-      await first.saveJob(a);
-      await first.saveJob(b);
-      const done = { ...b, status: "completed" as const, finishedAt: Date.now(), updatedAt: Date.now() };
-      const delivery = deliveryRecord(done, "d1");
-      await first.acceptDelivery(done, delivery);
-      await first.saveTranscript(b.ref, transcriptOf(b));
+      await first.createJob(a);
+      await first.createJob(b);
+      const change = terminalChange(b);
+      const deliveryId = await accept(first, b.ref, change);
+      const done = finished(b, change);
+      const delivery = deliveryOf(change, b.ref, deliveryId);
+      await first.writeTranscript(b.ref, transcriptOf(b));
       // No close(), no compaction: the process dies right after the acks.
       expect((await readDocument()).jobs).toEqual({});
 
       const second = await openStore({ fsync });
-      expect(second.job("a1")).toEqual(a);
-      expect(second.job("b1")).toEqual(done);
-      expect(second.jobByProviderId("generic", "job_b1")).toEqual(done);
-      expect(second.delivery("d1")).toEqual(delivery);
-      expect(second.deliveries()).toEqual([delivery]);
+      expect(await second.job("a1")).toEqual(a);
+      expect(await second.job("b1")).toEqual(done);
+      expect(await second.jobByProviderId("generic", "job_b1")).toEqual(done);
+      expect(await second.pendingDelivery("b1")).toEqual(delivery);
+      expect(await second.pendingDelivery("a1")).toBeUndefined();
+      // Every delivery not processed yet, handed to the new process's worker.
+      expect(await second.takeOver()).toEqual([delivery]);
+      expect(second.unprocessedCount()).toBe(1);
       expect(await second.readTranscript("b1")).toEqual(transcriptOf(b));
       // Opening folded the replayed entries into the document.
       const doc = await readDocument();
       expect(Object.keys(doc.jobs).sort()).toEqual(["a1", "b1"]);
-      expect(Object.keys(doc.inbox)).toEqual(["d1"]);
+      expect(Object.keys(doc.inbox)).toEqual([deliveryId]);
     });
 
     it("replay skips what the snapshot folded and replays later puts and deletes once", async () => {
       const first = await openStore({ fsync });
       const a = jobRecord("a1");
       const b = jobRecord("b1");
-      await first.saveJob(a);
-      await first.saveJob(b);
-      const bDone = { ...b, status: "completed" as const, finishedAt: Date.now(), updatedAt: Date.now() };
-      await first.acceptDelivery(bDone, deliveryRecord(bDone, "d1"));
+      await first.createJob(a);
+      await first.createJob(b);
+      const d1 = await accept(first, b.ref, terminalChange(b));
       await first.compact();
       expect((await readDocument()).journalSeq).toBe(3);
 
-      // After the snapshot: a new job, an update, a processed delivery (del inbox) and a prune (del jobs).
+      // After the snapshot: a new job, an update, processed deliveries (del inbox) and a prune (del jobs).
       const c = jobRecord("c1");
-      await first.saveJob(c);
-      const aDone = { ...a, status: "error" as const, error: "bad audio", finishedAt: 1, updatedAt: 1 };
-      await first.acceptDelivery(aDone, deliveryRecord(aDone, "d2"));
-      await first.completeDelivery({ ...aDone, processed: true }, "d2");
-      await first.completeDelivery({ ...bDone, processed: true }, "d1");
+      await first.createJob(c);
+      const d2 = await accept(first, a.ref, terminalChange(a, 1, "bad audio"));
+      expect(await first.completeDelivery(d2, { kind: "error", error: "bad audio" }, 1)).toBe(true);
+      expect(await first.completeDelivery(d1, { kind: "completed", transcript: transcriptOf(b) }, Date.now())).toBe(true);
       expect(await first.prune(2)).toBe(1); // a1 finished at 1 ms after the epoch; b1 just now
-      const expected = new Map(first.jobs().map((job) => [job.ref, job]));
+      const expected = await listed(first);
+      expect([...expected.keys()].sort()).toEqual(["b1", "c1"]);
+      expect(expected.get("b1")).toMatchObject({ status: "completed", processed: true });
 
       const second = await openStore({ fsync });
-      expect(second.jobs()).toHaveLength(expected.size);
-      expect(new Map(second.jobs().map((job) => [job.ref, job]))).toEqual(expected);
-      expect(second.job("a1")).toBeUndefined();
-      expect(second.jobByProviderId("generic", "job_a1")).toBeUndefined();
-      expect(second.deliveries()).toEqual([]);
-      expect(second.job("c1")).toEqual(c);
+      expect(await listed(second)).toEqual(expected);
+      expect(await second.job("a1")).toBeUndefined();
+      expect(await second.jobByProviderId("generic", "job_a1")).toBeUndefined();
+      expect(await second.pendingDelivery("a1")).toBeUndefined();
+      expect(await second.pendingDelivery("b1")).toBeUndefined();
+      expect(await second.takeOver()).toEqual([]);
+      expect(second.unprocessedCount()).toBe(0);
+      expect(await second.job("c1")).toEqual(c);
     });
   });
 
@@ -239,10 +278,10 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
     );
 
     const store = await openStore();
-    expect(store.job("gone")).toBeUndefined();
-    expect(store.job("kept")).toEqual(kept);
+    expect(await store.job("gone")).toBeUndefined();
+    expect(await store.job("kept")).toEqual(kept);
     const next = jobRecord("next");
-    await store.saveJob(next);
+    await store.createJob(next);
     // Sequence numbers continue after the highest one seen, so a later replay keeps its order.
     const seqs = (await journalLines()).map((line) => line.seq);
     expect(Math.max(...seqs)).toBe(4);
@@ -250,18 +289,18 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
 
   it("ignores a torn last line (a crash mid-write) and loses nothing acked", async () => {
     const first = await openStore();
-    await first.saveJob(jobRecord("a1"));
-    await first.saveJob(jobRecord("a2"));
+    await first.createJob(jobRecord("a1"));
+    await first.createJob(jobRecord("a2"));
     const [segment] = await segmentNames();
     await appendFile(join(journalDir(), segment!), '{"seq":3,"changes":[["put","jobs","a3",{"ref":"a3","prov');
 
     const second = await openStore();
-    expect(second.jobs().map((job) => job.ref).sort()).toEqual(["a1", "a2"]);
-    await second.saveJob(jobRecord("a4"));
+    expect(await listedRefs(second)).toEqual(["a1", "a2"]);
+    await second.createJob(jobRecord("a4"));
 
     // Still consistent after more appends and another crash.
     const third = await openStore();
-    expect(third.jobs().map((job) => job.ref).sort()).toEqual(["a1", "a2", "a4"]);
+    expect(await listedRefs(third)).toEqual(["a1", "a2", "a4"]);
   });
 
   it("ignores a torn last line of an older segment (a failed write continues in a fresh segment)", async () => {
@@ -276,8 +315,8 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
     await writeFile(join(journalDir(), "journal-0000000002.ndjson"), `${JSON.stringify({ seq: 2, changes: [["put", "jobs", "a2", a2]] })}\n`);
 
     const store = await openStore();
-    expect(store.job("a1")).toEqual(a1);
-    expect(store.job("a2")).toEqual(a2);
+    expect(await store.job("a1")).toEqual(a1);
+    expect(await store.job("a2")).toEqual(a2);
     // Folded and cleaned up at open.
     expect((await readDocument()).jobs).toEqual({ a1, a2 });
     expect(await segmentNames()).toEqual([]);
@@ -285,8 +324,8 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
 
   it("refuses a damaged line in the middle of a segment with a StoreError naming the file", async () => {
     const first = await openStore();
-    await first.saveJob(jobRecord("a1"));
-    await first.saveJob(jobRecord("a2"));
+    await first.createJob(jobRecord("a1"));
+    await first.createJob(jobRecord("a2"));
     const [segment] = await segmentNames();
     const path = join(journalDir(), segment!);
     const lines = (await readFile(path, "utf8")).split("\n");
@@ -324,7 +363,7 @@ describe("FileJobStore: a corrupt document is refused, never overwritten", () =>
     expect(await readFile(storePath)).toEqual(before);
     // The store is unusable, not silently empty.
     const store = stores.at(-1)!;
-    await expect(store.saveJob(jobRecord("x"))).rejects.toBeInstanceOf(StoreError);
+    await expect(store.createJob(jobRecord("x"))).rejects.toBeInstanceOf(StoreError);
     expect(await readFile(storePath)).toEqual(before);
   });
 
@@ -358,8 +397,8 @@ describe("FileJobStore: files", () => {
   it("writes the document, journal segments and transcripts with mode 0600", async () => {
     const store = await openStore();
     const job = jobRecord("m1");
-    await store.saveJob(job);
-    await store.saveTranscript(job.ref, transcriptOf(job));
+    await store.createJob(job);
+    await store.writeTranscript(job.ref, transcriptOf(job));
     const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
     const segments = await segmentNames();
@@ -376,8 +415,8 @@ describe("FileJobStore: files", () => {
   it("stores a transcript under a safe file name whatever the ref", async () => {
     const store = await openStore();
     const job = jobRecord("../../escape");
-    await store.saveJob(job);
-    await store.saveTranscript(job.ref, transcriptOf(job));
+    await store.createJob(job);
+    await store.writeTranscript(job.ref, transcriptOf(job));
     expect(existsSync(join(dir, "escape.json"))).toBe(false);
     const files = await readdir(`${storePath}.transcripts`);
     expect(files).toHaveLength(1);
@@ -399,8 +438,8 @@ describe("FileJobStore: prune", () => {
       // Terminal but its delivery not processed yet: the worker still needs it.
       oldUnprocessed: jobRecord("oldUnprocessed", { status: "completed", createdAt: old, updatedAt: old, finishedAt: old }),
     };
-    for (const job of Object.values(jobs)) await store.saveJob(job);
-    for (const job of [jobs.oldDone, jobs.recentDone]) await store.saveTranscript(job.ref, transcriptOf(job));
+    for (const job of Object.values(jobs)) await store.createJob(job);
+    for (const job of [jobs.oldDone, jobs.recentDone]) await store.writeTranscript(job.ref, transcriptOf(job));
 
     expect(await store.prune(now - 1000)).toBe(2);
     expect(existsSync(transcriptFile("oldDone"))).toBe(false);
@@ -408,8 +447,8 @@ describe("FileJobStore: prune", () => {
 
     // Durable: a new process sees the same.
     const second = await openStore();
-    expect(second.jobs().map((job) => job.ref).sort()).toEqual(["oldPending", "oldUnprocessed", "recentDone"]);
-    expect(second.jobByProviderId("generic", "job_oldDone")).toBeUndefined();
+    expect(await listedRefs(second)).toEqual(["oldPending", "oldUnprocessed", "recentDone"]);
+    expect(await second.jobByProviderId("generic", "job_oldDone")).toBeUndefined();
     expect(await second.prune(now - 1000)).toBe(0);
   });
 
@@ -428,7 +467,7 @@ describe("FileJobStore: prune", () => {
       const pendingStore = new FileJobStore({ path: h.storePath });
       await pendingStore.open();
       const old = Date.now() - 60_000;
-      await pendingStore.saveJob(jobRecord("pending", { createdAt: old, updatedAt: old }));
+      await pendingStore.createJob(jobRecord("pending", { createdAt: old, updatedAt: old }));
       await pendingStore.close();
 
       await letClockAdvance();
@@ -457,7 +496,7 @@ describe("FileJobStore: group commit and durability waits", () => {
   it("resolves 1000 concurrent saves with 1000 journal entries in few segments", async () => {
     const store = await openStore();
     const jobs = Array.from({ length: 1000 }, (_, i) => jobRecord(`g${i}`));
-    await Promise.all(jobs.map((job) => store.saveJob(job)));
+    await Promise.all(jobs.map((job) => store.createJob(job)));
 
     const lines = await journalLines();
     expect(lines).toHaveLength(1000);
@@ -466,32 +505,36 @@ describe("FileJobStore: group commit and durability waits", () => {
     expect((await segmentNames()).length).toBeLessThanOrEqual(2);
 
     const second = await openStore();
-    expect(second.jobs()).toHaveLength(1000);
+    expect((await listed(second)).size).toBe(1000);
   });
 
   it("resolves 1000 concurrent saves with fsync: true", async () => {
     const store = await openStore({ fsync: true });
-    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.saveJob(jobRecord(`f${i}`))));
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.createJob(jobRecord(`f${i}`))));
     expect(await journalLines()).toHaveLength(1000);
     await store.compact();
     expect(Object.keys((await readDocument()).jobs)).toHaveLength(1000);
   });
 
-  it.each([{ fsync: false }, { fsync: true }])("whenDurable(ref) resolves once the job's last write is in the file (fsync: $fsync)", async ({ fsync }) => {
+  it.each([{ fsync: false }, { fsync: true }])("whenDurable(ref) and job(ref) resolve once the job's last write is in the file (fsync: $fsync)", async ({ fsync }) => {
     const store = await openStore({ fsync });
     const job = jobRecord("w1");
-    const saved = store.saveJob(job);
-    const updated = { ...job, status: "processing" as const };
-    const savedAgain = store.saveJob(updated);
-    // Memory changed at once; the file not yet.
-    expect(store.job("w1")).toEqual(updated);
+    const saved = store.createJob(job);
+    const at = Date.now();
+    const moved = store.changeStatus("w1", { jobId: "job_w1", status: "processing", at });
+    const updated: JobRecord = { ...job, status: "processing", updatedAt: at };
     const inFile = () =>
       segmentNamesSync().some((name) => readFileSync(join(journalDir(), name), "utf8").includes('"status":"processing"'));
+    // Both writes are in flight: the file does not hold them yet.
     expect(inFile()).toBe(false);
+    // Asked now, job() answers once the last of them is in the file, with it.
+    const read = store.job("w1").then((found) => ({ found, inFile: inFile() }));
 
     await store.whenDurable("w1");
     expect(inFile()).toBe(true);
-    await Promise.all([saved, savedAgain]);
+    expect(await read).toEqual({ found: updated, inFile: true });
+    await saved;
+    expect(await moved).toEqual({ outcome: "advanced", job: updated });
     // Nothing pending for an unknown ref.
     await store.whenDurable("unknown");
   });
@@ -499,7 +542,7 @@ describe("FileJobStore: group commit and durability waits", () => {
   it("rejects writes after close() with a StoreError", async () => {
     const store = await openStore();
     await store.close();
-    await expect(store.saveJob(jobRecord("late"))).rejects.toBeInstanceOf(StoreError);
+    await expect(store.createJob(jobRecord("late"))).rejects.toBeInstanceOf(StoreError);
   });
 });
 
@@ -516,7 +559,7 @@ describe("FileJobStore: when snapshots happen", () => {
   it("waits for a pause in the changes, so a burst's acks never wait behind a rewrite", async () => {
     const store = await openStore({ compactDelayMs: 80, compactMaxDelayMs: 10_000 });
     for (let i = 0; i < 10; i++) {
-      await store.saveJob(jobRecord(`burst${i}`));
+      await store.createJob(jobRecord(`burst${i}`));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(documentSeq()).toBe(0);
@@ -529,7 +572,7 @@ describe("FileJobStore: when snapshots happen", () => {
     const started = Date.now();
     let seq = 0;
     while (Date.now() - started < 400) {
-      await store.saveJob(jobRecord(`load${seq++}`));
+      await store.createJob(jobRecord(`load${seq++}`));
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(documentSeq()).toBeGreaterThan(0);
@@ -538,45 +581,97 @@ describe("FileJobStore: when snapshots happen", () => {
 });
 
 describe("FileJobStore: memory follows the disk", () => {
-  it("shows a change in listings only once it is durable; writers' own lookups see it at once", async () => {
+  it("shows a change in listings only once it is durable, and answers lookups asked while it is in flight once it is", async () => {
     const store = await openStore();
-    const job = jobRecord("v1");
-    const saved = store.saveJob(job);
-    // A second delivery of the same job, checked in this tick, must see the first one's write...
-    expect(store.job("v1")).toEqual(job);
-    expect(store.requireJob("v1")).toEqual(job);
-    expect(store.jobByProviderId("generic", "job_v1")).toEqual(job);
-    // ...but no listing shows what the disk does not hold yet.
-    expect(store.jobs()).toEqual([]);
+    const list = () => store.listJobs({ limit: 10 });
+    const created = jobRecord("v1", { status: "submitting" });
+    delete created.jobId;
+    const saved = store.createJob(created);
+    // Asked while the write is in flight: answered once it is durable (the listing then shows it too).
+    const byRef = store.job("v1").then(async (found) => ({ found, listed: await list() }));
+    // No listing shows what the disk does not hold yet.
+    expect(await list()).toEqual([]);
     await saved;
-    expect(store.jobs()).toEqual([job]);
+    expect(await byRef).toEqual({ found: created, listed: [created] });
 
-    const done = { ...job, status: "completed" as const, finishedAt: Date.now() };
-    const accepted = store.acceptDelivery(done, deliveryRecord(done, "dv1"));
-    expect(store.delivery("dv1")).toBeDefined();
-    expect(store.jobs()).toEqual([job]);
-    await accepted;
-    expect(store.jobs()).toEqual([done]);
-    await store.saveDeadLetter({ id: "dl1", deliveryId: "dv1", ref: "v1", jobId: "job_v1", error: "x", attempts: 1, failedAt: 1 });
-    const completed = store.completeDelivery({ ...done, processed: true }, "dv1");
-    expect(store.deadLetters()).toHaveLength(1);
-    await completed;
-    expect(store.deadLetters()).toEqual([]);
+    // The submit's answer brings the provider's job id: a lookup by it, asked while that write is in flight, finds the job.
+    const at = created.updatedAt + 1;
+    const moved = store.changeStatus("v1", { jobId: "job_v1", status: "queued", at });
+    const byId = store.jobByProviderId("generic", "job_v1").then(async (found) => ({ found, listed: await list() }));
+    expect(await list()).toEqual([created]);
+    expect(await store.pendingJobs()).toEqual([]);
+    const queued: JobRecord = { ...created, jobId: "job_v1", status: "queued", updatedAt: at };
+    expect(await moved).toEqual({ outcome: "advanced", job: queued });
+    expect(await byId).toEqual({ found: queued, listed: [queued] });
+    expect(await store.pendingJobs()).toEqual([queued]);
+
+    // The provider's error webhook: the job is terminal and a delivery waits for the worker.
+    const change = terminalChange(queued, at + 1, "bad audio");
+    const accepted = store.changeStatus("v1", change);
+    const delivery = store.pendingDelivery("v1").then(async (found) => ({ found, listed: await list() }));
+    expect(await list()).toEqual([queued]);
+    const result = await accepted;
+    const done = finished(queued, change);
+    expect(result).toEqual({ outcome: "advanced", job: done, deliveryId: expect.any(String) });
+    const deliveryId = (result as { deliveryId: string }).deliveryId;
+    expect(await delivery).toEqual({ found: deliveryOf(change, "v1", deliveryId), listed: [done] });
+
+    // Dead-lettered once, then processed: the dead letter goes with the completion, not before it is durable.
+    const letter = { id: deliveryId, deliveryId, ref: "v1", jobId: "job_v1", error: "x", attempts: 1, failedAt: 1 };
+    await store.saveDeadLetter(letter);
+    expect(await store.deadLetters()).toEqual([letter]);
+    const completed = store.completeDelivery(deliveryId, { kind: "error", error: "bad audio" }, at + 2);
+    expect(await store.deadLetters()).toEqual([letter]);
+    expect(await store.deadLetter(deliveryId)).toEqual(letter);
+    expect(await list()).toEqual([done]);
+    expect(await completed).toBe(true);
+    expect(await store.deadLetters()).toEqual([]);
+    expect(await store.deadLetter(deliveryId)).toBeUndefined();
+    expect(await store.pendingDelivery("v1")).toBeUndefined();
+    expect(await list()).toEqual([{ ...done, processed: true, finishedAt: at + 2, updatedAt: at + 2 }]);
+  });
+
+  it("applies two racing terminal changes of one job once: one delivery, the other answered unchanged once that one is durable", async () => {
+    const store = await openStore();
+    const job = jobRecord("r1");
+    await store.createJob(job);
+    const inboxInFile = () => segmentNamesSync().some((name) => readFileSync(join(journalDir(), name), "utf8").includes('["put","inbox"'));
+    // The webhook and the provider's retry of it, arriving together: both are checked before either is durable.
+    const first = terminalChange(job);
+    const retry = terminalChange(job, first.at + 1);
+    const [advanced, repeated] = await Promise.all([
+      store.changeStatus("r1", first),
+      store.changeStatus("r1", retry).then((result) => ({ result, inboxInFile: inboxInFile() })),
+    ]);
+
+    const done = finished(job, first);
+    expect(advanced).toEqual({ outcome: "advanced", job: done, deliveryId: expect.any(String) });
+    const deliveryId = (advanced as { deliveryId: string }).deliveryId;
+    expect(repeated).toEqual({ result: { outcome: "unchanged", job: done }, inboxInFile: true });
+    const inboxPuts = (await journalLines()).flatMap((line) => line.changes).filter(([op, collection]) => op === "put" && collection === "inbox");
+    expect(inboxPuts.map((change) => change[2])).toEqual([deliveryId]);
+    expect(store.unprocessedCount()).toBe(1);
+
+    const restarted = await openStore();
+    expect(await restarted.job("r1")).toEqual(done);
+    expect(await restarted.takeOver()).toEqual([deliveryOf(first, "r1", deliveryId)]);
   });
 
   it("counts the deliveries not processed yet, without dead-lettered ones, in flight included", async () => {
     const store = await openStore();
-    const jobs = ["u1", "u2", "u3"].map((ref) => jobRecord(ref, { status: "completed" }));
-    const writes = jobs.map((job, index) => store.acceptDelivery(job, deliveryRecord(job, `du${index}`)));
+    const jobs = ["u1", "u2", "u3"].map((ref) => jobRecord(ref));
+    await Promise.all(jobs.map((job) => store.createJob(job)));
+    const writes = jobs.map((job) => accept(store, job.ref, terminalChange(job)));
     expect(store.unprocessedCount()).toBe(3);
-    await Promise.all(writes);
-    await store.completeDelivery({ ...jobs[0]!, processed: true }, "du0");
+    const ids = await Promise.all(writes);
+    expect(await store.completeDelivery(ids[0]!, { kind: "completed", transcript: transcriptOf(jobs[0]!) }, Date.now())).toBe(true);
     expect(store.unprocessedCount()).toBe(2);
-    await store.saveDeadLetter({ id: "du1", deliveryId: "du1", ref: "u2", jobId: "job_u2", error: "x", attempts: 3, failedAt: Date.now() });
+    await store.saveDeadLetter({ id: ids[1]!, deliveryId: ids[1]!, ref: "u2", jobId: "job_u2", error: "x", attempts: 3, failedAt: Date.now() });
     expect(store.unprocessedCount()).toBe(1);
 
     const restarted = await openStore();
     expect(restarted.unprocessedCount()).toBe(1);
+    expect((await restarted.takeOver()).map((delivery) => delivery.id)).toEqual([ids[2]]);
   });
 });
 
@@ -586,22 +681,23 @@ describe("FileJobStore: snapshots never hold the event loop for the whole docume
     const jobs = Array.from({ length: 30_000 }, (_, i) => jobRecord(`s${i}`, { error: "e".repeat(100) }));
     // The last one finished long ago: pruned while the snapshot is written, before the snapshot reached it.
     jobs[29_999] = { ...jobs[29_999]!, status: "completed", processed: true, finishedAt: 1 };
-    await Promise.all(jobs.map((job) => store.saveJob(job)));
+    await Promise.all(jobs.map((job) => store.createJob(job)));
 
     const stringify = vi.spyOn(JSON, "stringify");
     const compaction = store.compact();
     // Changes made while the snapshot is being written: none of them is in it, all are in the journal.
     let settled = false;
     void compaction.finally(() => (settled = true));
-    const during: Promise<void>[] = [];
+    const during: Promise<unknown>[] = [];
+    const late = jobRecord("late");
     let turns = 0;
     while (!settled) {
       await new Promise((resolve) => setImmediate(resolve));
       turns++;
       if (turns === 1) {
-        during.push(store.saveJob({ ...jobs[0]!, status: "processing" }));
-        during.push(store.prune(2).then(() => undefined));
-        during.push(store.saveJob(jobRecord("late")));
+        during.push(store.changeStatus("s0", { jobId: "job_s0", status: "processing", at: Date.now() }));
+        during.push(store.prune(2));
+        during.push(store.createJob(late));
       }
     }
     await compaction;
@@ -619,10 +715,10 @@ describe("FileJobStore: snapshots never hold the event loop for the whole docume
     expect(doc.journalSeq).toBe(30_000);
 
     const restarted = await openStore();
-    expect(restarted.job("s0")?.status).toBe("processing");
-    expect(restarted.job("late")).toBeDefined();
-    expect(restarted.job("s29999")).toBeUndefined();
-    expect(restarted.jobs()).toHaveLength(30_000);
+    expect((await restarted.job("s0"))?.status).toBe("processing");
+    expect(await restarted.job("late")).toEqual(late);
+    expect(await restarted.job("s29999")).toBeUndefined();
+    expect((await listed(restarted)).size).toBe(30_000);
   });
 });
 

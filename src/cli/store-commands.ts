@@ -24,12 +24,11 @@ export function registerStoreCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  $ hookscribe jobs --status completed --store .hookscribe/store.json\n  $ hookscribe jobs --limit 50 --before <cursor printed when the previous page was cut>")
     .action(async (flags: { store: string; status?: JobStatus; limit?: number; before?: string; json?: boolean }) => {
       const snapshot = await readStoreSnapshot(flags.store);
-      const jobs = Object.values(snapshot.document.jobs);
       // Page by page, so a large store is listed without building (and sorting) the whole list at once.
       let left = flags.limit ?? Number.POSITIVE_INFINITY;
       let before = flags.before;
       while (left > 0) {
-        const page = pageOfJobs(jobs, { status: flags.status, before, limit: Math.min(left, PAGE) });
+        const page = await pageOfJobs(snapshot, { status: flags.status, before, limit: Math.min(left, PAGE) });
         for (const job of page) {
           process.stdout.write(
             flags.json
@@ -55,7 +54,7 @@ export function registerStoreCommands(program: Command): void {
     .addHelpText("after", "\nExit codes: 0 printed, 1 the job failed, 2 unknown job, 3 not finished yet.\n\nExample:\n  $ hookscribe job job_3f2a… --format vtt > call.vtt")
     .action(async (jobId: string, flags: { store: string; format: Format; provider: string }) => {
       const snapshot = await readStoreSnapshot(flags.store);
-      const job = snapshot.jobByProviderId(flags.provider, jobId);
+      const job = await snapshot.jobByProviderId(flags.provider, jobId);
       if (!job) throw new UnknownJobError(jobId, flags.store);
       if (job.status === "error") throw new CommandError(`job ${jobId} failed at the provider: ${job.error ?? "no reason given"}`, EXIT.failed);
       const transcript = job.processed ? await snapshot.readTranscript(job.ref) : undefined;
@@ -68,7 +67,7 @@ export function registerStoreCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  $ hookscribe dlq list")
     .action(async (flags: { store: string; json?: boolean }) => {
       const snapshot = await readStoreSnapshot(flags.store);
-      for (const letter of snapshot.deadLetters()) {
+      for (const letter of await snapshot.deadLetters()) {
         const { id, jobId, attempts, error } = letter;
         const failedAt = new Date(letter.failedAt).toISOString();
         process.stdout.write(flags.json ? `${JSON.stringify({ id, jobId, attempts, failedAt, error })}\n` : `${id}\t${jobId}\t${attempts} attempts\t${failedAt}\t${error}\n`);

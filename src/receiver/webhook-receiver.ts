@@ -31,7 +31,7 @@ interface ReceiverConfig {
 /** Verifies and stores deliveries; the receiver itself knows nothing of providers or jobs. */
 interface DeliveryHandler {
   /** Refuses a delivery from its route and content type alone, before its body is read; `undefined` lets it in. */
-  admit(route: WebhookRoute, contentType: string | undefined): Reply | undefined;
+  admit(route: WebhookRoute, contentType: string | undefined): Promise<Reply | undefined>;
   /** Verifies, parses and stores an admitted delivery. */
   handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply>;
   /** Deliveries stored and not processed yet: the work the receiver has taken on and not finished. */
@@ -217,7 +217,7 @@ export class WebhookReceiver {
     const contentType = mediaTypeOf(request.headers["content-type"]);
     // Route, token, content type and backlog are checked before the body is read: a stranger
     // cannot make the receiver buffer anything, and a delivery that cannot be taken costs nothing.
-    const refused = this.deps.handler.admit(route, contentType) ?? this.backpressure();
+    const refused = (await this.deps.handler.admit(route, contentType)) ?? this.backpressure();
     if (refused) return refused;
     const { maxBodyBytes } = this.config;
     const read = await readBody(request, { maxBytes: maxBodyBytes, budget: this.budget, onAdmitted: inviteBody });

@@ -1,14 +1,18 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Low } from "lowdb";
 import { StoreError } from "../errors/index.js";
 import { toStoreError } from "./to-store-error.js";
+import { isStatusAdvance, isTerminal } from "../domain/job-status.js";
+import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Transcript } from "../domain/transcript.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { writeDocument } from "./document-writer.js";
 import { DurableDocument } from "./durable-document.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
-import type { JobStore } from "./job-store.js";
+import type { DeliveryOutcome, JobListing, JobStore, StatusChange, StatusChangeResult } from "./job-store.js";
+import { newestJobs } from "./newest-jobs.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
 import { type Change, Journal, type JournalEntry, journalDir } from "./journal.js";
 import { PendingChanges } from "./pending-changes.js";
@@ -44,6 +48,11 @@ const PROBE_BYTES = 4096;
  * the store refuse writes until a probe write succeeds again (every `probeIntervalMs`); when the
  * journal's files were removed under it, the probe also waits for the store's folder to be back
  * and writes everything durable into it again.
+ *
+ * One process at a time uses it (the client holds a lock file), so it holds every delivery and
+ * never hears of changes made elsewhere. Lookups of one record inside the store see the writes
+ * still in flight, so a check and the write it decides run in one tick: two deliveries of one job
+ * racing cannot both advance it. What it answers to callers is durable.
  */
 export class FileJobStore implements JobStore {
   readonly path: string;
@@ -69,6 +78,8 @@ export class FileJobStore implements JobStore {
   private probing: Promise<void> | undefined;
   private healthWaiters: (() => void)[] = [];
   private opened = false;
+  /** Deliveries handed to this process's worker (accepted, claimed or taken over) since `open()`. */
+  private readonly held = new Set<string>();
 
   constructor(options: FileJobStoreOptions) {
     this.path = options.path;
@@ -109,8 +120,13 @@ export class FileJobStore implements JobStore {
     this.settleHealthWaiters();
   }
 
+  get location(): string {
+    return this.path;
+  }
+
   async close(): Promise<void> {
     if (!this.opened) return;
+    this.held.clear();
     clearTimeout(this.compactTimer);
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -137,79 +153,133 @@ export class FileJobStore implements JobStore {
     return Math.max(0, this.workingCount.inbox - this.workingCount.deadLetters);
   }
 
-  job(ref: string): JobRecord | undefined {
-    const slot = this.pending.slot("jobs", ref);
-    return slot ? slot.value : this.durable.get("jobs", ref);
+  async job(ref: string): Promise<JobRecord | undefined> {
+    await this.settled(ref);
+    return this.lookupJob(ref);
   }
 
-  requireJob(ref: string): JobRecord {
-    const job = this.job(ref);
-    if (!job) throw new StoreError(this.path, `Job ref ${ref} is no longer in the store (pruned, or the store was replaced while running)`);
-    return job;
+  async jobByProviderId(provider: string, jobId: string): Promise<JobRecord | undefined> {
+    const ref = this.lookupRefByProviderId(provider, jobId);
+    if (ref === undefined) return undefined;
+    const job = await this.job(ref);
+    if (job?.provider === provider && job.jobId === jobId) return job;
+    // The write in flight that named this job id failed: look again in what is durable.
+    const durableRef = this.durable.refOf(provider, jobId);
+    return durableRef === undefined ? undefined : this.durable.get("jobs", durableRef);
   }
 
-  jobByProviderId(provider: string, jobId: string): JobRecord | undefined {
-    // A job id learnt by a write in flight (the submit's answer, a first webhook) is found at once.
-    for (const [, slot] of this.pending.changes("jobs")) if (slot.value?.jobId === jobId && slot.value.provider === provider) return slot.value;
-    const ref = this.durable.refOf(provider, jobId);
-    return ref === undefined ? undefined : this.job(ref);
+  async listJobs(listing: JobListing): Promise<JobRecord[]> {
+    return newestJobs([...this.durable.values("jobs")], listing);
   }
 
-  jobs(): JobRecord[] {
-    return [...this.durable.values("jobs")];
+  async pendingJobs(): Promise<JobRecord[]> {
+    const pending = [...this.durable.values("jobs")].filter((job) => job.jobId !== undefined && (job.status === "queued" || job.status === "processing"));
+    return pending.sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  delivery(id: string): DeliveryRecord | undefined {
-    const slot = this.pending.slot("inbox", id);
-    return slot ? slot.value : this.durable.get("inbox", id);
+  async pendingDelivery(ref: string): Promise<DeliveryRecord | undefined> {
+    await this.settled(ref);
+    return this.lookupDeliveries().find((delivery) => delivery.ref === ref);
   }
 
-  deliveries(): DeliveryRecord[] {
-    const found: DeliveryRecord[] = [];
-    for (const [id, delivery] of this.durable.entries("inbox")) if (!this.pending.slot("inbox", id)) found.push(delivery);
-    for (const [, slot] of this.pending.changes("inbox")) if (slot.value) found.push(slot.value);
-    return found.sort((a, b) => a.receivedAt - b.receivedAt);
-  }
-
-  deadLetter(id: string): DeadLetterRecord | undefined {
+  async deadLetter(id: string): Promise<DeadLetterRecord | undefined> {
     return this.durable.get("deadLetters", id);
   }
 
-  deadLetters(): DeadLetterRecord[] {
+  async deadLetters(): Promise<DeadLetterRecord[]> {
     return [...this.durable.values("deadLetters")].sort((a, b) => a.failedAt - b.failedAt);
   }
 
-  saveJob(job: JobRecord): Promise<void> {
+  createJob(job: JobRecord): Promise<void> {
     return this.commit([job.ref], [["put", "jobs", job.ref, job]]);
   }
 
-  acceptDelivery(job: JobRecord, delivery: DeliveryRecord): Promise<void> {
-    return this.commit(
-      [job.ref],
+  async changeStatus(ref: string, change: StatusChange): Promise<StatusChangeResult> {
+    // Checked and written in one tick, against the writes in flight too.
+    const job = this.lookupJob(ref);
+    if (!job) return { outcome: "missing" };
+    if (job.jobId !== undefined && job.jobId !== change.jobId) return { outcome: "foreign", job };
+    if (!isStatusAdvance(job.status, change.status)) {
+      // What it repeats may still be on its way to the disk: answer once it is there.
+      await this.whenDurable(ref);
+      return { outcome: "unchanged", job: this.lookupJob(ref) ?? job };
+    }
+    const updated: JobRecord = { ...job, jobId: change.jobId, status: change.status, updatedAt: change.at };
+    if (change.error !== undefined) updated.error = change.error;
+    if (!isTerminal(change.status)) {
+      await this.commit([ref], [["put", "jobs", ref, updated]]);
+      return { outcome: "advanced", job: updated };
+    }
+    updated.finishedAt = change.at;
+    if (!change.event) {
+      await this.commit([ref], [["put", "jobs", ref, updated]]);
+      return { outcome: "advanced", job: updated };
+    }
+    const delivery: DeliveryRecord = { id: randomUUID(), ref, jobId: change.jobId, event: change.event, receivedAt: change.at };
+    await this.commit(
+      [ref],
       [
-        ["put", "jobs", job.ref, job],
+        ["put", "jobs", ref, updated],
         ["put", "inbox", delivery.id, delivery],
       ],
     );
+    this.held.add(delivery.id);
+    return { outcome: "advanced", job: updated, deliveryId: delivery.id };
   }
 
-  saveDelivery(delivery: DeliveryRecord): Promise<void> {
-    return this.commit([delivery.ref], [["put", "inbox", delivery.id, delivery]]);
+  async claim(deliveryId: string): Promise<DeliveryRecord | undefined> {
+    const delivery = this.lookupDelivery(deliveryId);
+    if (!delivery) return undefined;
+    // Only work on what would survive a crash; a failed write makes the caller's attempt fail.
+    await this.whenDurable(delivery.ref);
+    this.held.add(deliveryId);
+    return this.lookupDelivery(deliveryId);
   }
 
-  completeDelivery(job: JobRecord, deliveryId: string): Promise<void> {
-    const changes: Change[] = [
-      ["put", "jobs", job.ref, job],
-      ["del", "inbox", deliveryId],
-    ];
+  async takeOver(): Promise<DeliveryRecord[]> {
+    const dead = new Set([...this.durable.values("deadLetters")].map((letter) => letter.deliveryId));
+    const free = this.lookupDeliveries().filter((delivery) => !dead.has(delivery.id) && !this.held.has(delivery.id));
+    for (const delivery of free) this.held.add(delivery.id);
+    return free;
+  }
+
+  async keepFetchedResult(deliveryId: string, fetched: ProviderEvent): Promise<void> {
+    const delivery = this.lookupDelivery(deliveryId);
+    if (!delivery) return;
+    await this.commit([delivery.ref], [["put", "inbox", deliveryId, { ...delivery, fetched }]]);
+  }
+
+  async completeDelivery(deliveryId: string, outcome: DeliveryOutcome, at: number): Promise<boolean> {
+    const found = this.lookupDelivery(deliveryId);
+    if (!found) return false;
+    if (outcome.kind === "completed") await this.writeTranscript(found.ref, outcome.transcript);
+    // Looked up after the transcript's write: what is written next builds on the job as it is now.
+    const delivery = this.lookupDelivery(deliveryId);
+    if (!delivery) return false;
+    const changes: Change[] = [["del", "inbox", deliveryId]];
     for (const letterId of this.letterIdsOf(deliveryId)) changes.push(["del", "deadLetters", letterId]);
-    return this.commit([job.ref], changes);
+    const job = this.lookupJob(delivery.ref);
+    if (job && outcome.kind === "completed") changes.push(["put", "jobs", job.ref, { ...job, processed: true, updatedAt: at }]);
+    if (job && outcome.kind === "error") {
+      const failed: JobRecord = { ...job, status: "error", processed: true, finishedAt: at, updatedAt: at };
+      if (outcome.error !== undefined) failed.error = outcome.error;
+      else delete failed.error;
+      changes.push(["put", "jobs", job.ref, failed]);
+    }
+    await this.commit([delivery.ref], changes);
+    this.held.delete(deliveryId);
+    return true;
   }
 
   saveDeadLetter(deadLetter: DeadLetterRecord): Promise<void> {
     return this.commit([deadLetter.ref], [["put", "deadLetters", deadLetter.id, deadLetter]]);
   }
 
+  watch(): () => void {
+    return () => undefined;
+  }
+
+  /** Resolves once every change made so far to this job is durable; rejects if one of them failed. */
   whenDurable(ref: string): Promise<void> {
     const seq = this.pending.seqOf(ref);
     if (seq === undefined) return Promise.resolve();
@@ -218,7 +288,9 @@ export class FileJobStore implements JobStore {
     });
   }
 
-  async saveTranscript(ref: string, transcript: Transcript): Promise<void> {
+  /** Writes a job's transcript file (atomically: the old file or the new one, never a mix). */
+  async writeTranscript(ref: string, transcript: Transcript): Promise<void> {
+    if (!this.opened) throw new StoreError(this.path, "The store is not open (client closed?)");
     if (this.outage !== undefined) throw this.refusal();
     try {
       await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
@@ -234,7 +306,7 @@ export class FileJobStore implements JobStore {
   }
 
   async prune(before: number): Promise<number> {
-    const stale = this.jobs().filter((job) => isPrunable(job, before));
+    const stale = [...this.durable.values("jobs")].filter((job) => isPrunable(job, before));
     if (stale.length === 0) return 0;
     await this.commit(
       stale.map((job) => job.ref),
@@ -266,6 +338,35 @@ export class FileJobStore implements JobStore {
       snapshot.finish();
     }
     await this.journal.remove(covered);
+  }
+
+  /** Waits until what is in flight for `ref` settled, whichever way: a read then shows the disk. */
+  private settled(ref: string): Promise<void> {
+    return this.whenDurable(ref).catch(() => undefined);
+  }
+
+  private lookupJob(ref: string): JobRecord | undefined {
+    const slot = this.pending.slot("jobs", ref);
+    return slot ? slot.value : this.durable.get("jobs", ref);
+  }
+
+  private lookupRefByProviderId(provider: string, jobId: string): string | undefined {
+    // A job id learnt by a write in flight (the submit's answer, a first webhook) is found at once.
+    for (const [ref, slot] of this.pending.changes("jobs")) if (slot.value?.jobId === jobId && slot.value.provider === provider) return ref;
+    return this.durable.refOf(provider, jobId);
+  }
+
+  private lookupDelivery(id: string): DeliveryRecord | undefined {
+    const slot = this.pending.slot("inbox", id);
+    return slot ? slot.value : this.durable.get("inbox", id);
+  }
+
+  /** Deliveries not processed yet, oldest first, dead-lettered ones included, writes in flight included. */
+  private lookupDeliveries(): DeliveryRecord[] {
+    const found: DeliveryRecord[] = [];
+    for (const [id, delivery] of this.durable.entries("inbox")) if (!this.pending.slot("inbox", id)) found.push(delivery);
+    for (const [, slot] of this.pending.changes("inbox")) if (slot.value) found.push(slot.value);
+    return found.sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
   private commit(refs: string[], changes: Change[]): Promise<void> {

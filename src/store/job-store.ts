@@ -1,74 +1,133 @@
+import type { JobStatus } from "../domain/job-status.js";
+import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Transcript } from "../domain/transcript.js";
 import type { DeadLetterRecord, DeliveryRecord, JobRecord } from "./records.js";
 
+/** What looking at a store needs (the CLI's read commands): no writes, no processing. */
+export type StoreReader = Pick<JobStore, "location" | "listJobs" | "jobByProviderId" | "deadLetters" | "readTranscript">;
+
 /**
- * Durable state of every job, delivery and dead letter.
- *
- * Reads are synchronous (the state lives in memory) and come in two views:
- * - listings hold what the disk holds: `jobs()`, `deadLetters()`, `deadLetter()`. A change shows
- *   here only once its write succeeded;
- * - lookups of one record also show the writes still in flight: `job()`, `requireJob()`,
- *   `jobByProviderId()`, `delivery()`, `deliveries()`. A check followed by a write in the same
- *   tick sees every earlier write (two deliveries of one job racing cannot both advance it), and
- *   a job id is found as soon as it is known. When a write fails, every write still in flight
- *   fails with it (later ones may build on it) and they all vanish from this view. To show a
- *   user one record as the disk has it, wait for `whenDurable(ref)` (it settles either way) and
- *   read it again.
+ * A move of a job's status, as a webhook, a submit's answer or a status check tells it. The store
+ * applies it atomically: never backwards, never to a job that follows another provider job id.
+ */
+export interface StatusChange {
+  jobId: string;
+  status: JobStatus;
+  /** The provider's failure message, for `error`. */
+  error?: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+  /** The terminal event itself: with a terminal status that moves the job, it is kept as a delivery for the worker. */
+  event?: ProviderEvent;
+}
+
+/**
+ * What applying a `StatusChange` did: `advanced` (the status moved forward; `deliveryId` names
+ * the delivery a terminal event became, held by this instance), `unchanged` (a repeated or stale
+ * status: nothing written), `foreign` (the job follows another provider job id: refused),
+ * `missing` (no job with that ref, e.g. pruned). `job` is the job as it is now.
+ */
+export type StatusChangeResult =
+  | { outcome: "advanced"; job: JobRecord; deliveryId?: string }
+  | { outcome: "unchanged"; job: JobRecord }
+  | { outcome: "foreign"; job: JobRecord }
+  | { outcome: "missing" };
+
+/** How the worker finished a delivery. */
+export type DeliveryOutcome =
+  /** The transcript, stored with the job marked processed. */
+  | { kind: "completed"; transcript: Transcript }
+  /** The job failed at the provider (its message, when known). */
+  | { kind: "error"; error: string | undefined }
+  /** The job was processed already (by an earlier run): only the delivery goes. */
+  | { kind: "already-processed" };
+
+/** The page of `listJobs`: newest first (by `createdAt`, then `ref`), after a place in that order. */
+export interface JobListing {
+  status?: JobStatus;
+  limit: number;
+  /** Only jobs listed after this one (a job may be gone by now). */
+  after?: { createdAt: number; ref: string };
+}
+
+/**
+ * Durable state of every job, delivery and dead letter, shared by everything that runs a
+ * `Transcriber` on it: one process for the JSON file, any number of replicas for a database.
+ * The receiver, the worker and the waiters only ever talk to this interface.
  *
  * Every write resolves once it is durable and rejects with a `StoreError` when it is not; a
- * rejected write left nothing behind, in memory or on disk.
+ * rejected write left nothing behind. Reads see every write that resolved, in any instance.
  *
- * A write that fails because of the disk or the files (full, I/O error, folder removed) makes
- * the store unhealthy before its promise rejects: until a probe write succeeds, `healthy()` is
- * false and every write is refused at once with a `StoreError`. Such a failure is the store's,
- * not the work's: retry it after `whenHealthy()`.
+ * A write that fails because of the store itself (disk full, database unreachable) makes the
+ * store unhealthy before its promise rejects: until a probe succeeds, `healthy()` is false and
+ * writes are refused at once with a `StoreError`. Such a failure is the store's, not the work's:
+ * retry it after `whenHealthy()`.
+ *
+ * Deliveries are processed by one instance at a time: an instance holds the deliveries it
+ * accepted, claimed or took over, and a store shared by several instances hands a delivery to
+ * another one when its holder stops renewing its hold (it died).
  */
 export interface JobStore {
-  readonly path: string;
+  /** Where the data lives, for messages and logs (never a password). */
+  readonly location: string;
+  /** Opens (or creates, or migrates) the store. */
   open(): Promise<void>;
-  /** Flushes the journal, folds it into the document and releases the files. */
+  /** Makes everything durable, gives up what this instance holds and releases the store. */
   close(): Promise<void>;
 
   /** Open and taking writes. */
   healthy(): boolean;
   /** Resolves once the store takes writes again (at once when it does); never after `close()`. */
   whenHealthy(): Promise<void>;
-  /** Deliveries accepted and not processed yet, dead-lettered ones left out, writes in flight included; O(1). */
+  /** Deliveries accepted and not processed yet, dead letters left out, as last known; O(1). */
   unprocessedCount(): number;
 
-  /** The job with local ref `ref`, writes in flight included. */
-  job(ref: string): JobRecord | undefined;
-  /** The job with local ref `ref` (writes in flight included); a `StoreError` when it is gone (a write must never build on a missing record). */
-  requireJob(ref: string): JobRecord;
-  /** The job with this provider job id, writes in flight included. */
-  jobByProviderId(provider: string, jobId: string): JobRecord | undefined;
-  /** Every job, as durable. */
-  jobs(): JobRecord[];
-  /** A delivery, writes in flight included. */
-  delivery(id: string): DeliveryRecord | undefined;
-  /** Deliveries not processed yet, oldest first, including dead-lettered ones; writes in flight included. */
-  deliveries(): DeliveryRecord[];
-  /** A dead letter, as durable. */
-  deadLetter(id: string): DeadLetterRecord | undefined;
-  /** Every dead letter, oldest first, as durable. */
-  deadLetters(): DeadLetterRecord[];
-
-  saveJob(job: JobRecord): Promise<void>;
-  /** Records a terminal event together with the job's new status, as one atomic entry. */
-  acceptDelivery(job: JobRecord, delivery: DeliveryRecord): Promise<void>;
-  /** Keeps the result fetched for a thin delivery, so it is never fetched again. */
-  saveDelivery(delivery: DeliveryRecord): Promise<void>;
-  /** Marks the job processed and drops its delivery (and its dead letter), atomically. */
-  completeDelivery(job: JobRecord, deliveryId: string): Promise<void>;
-  saveDeadLetter(deadLetter: DeadLetterRecord): Promise<void>;
-  /** Resolves once every change made so far to this job is durable; rejects if one of them failed. */
-  whenDurable(ref: string): Promise<void>;
-
-  saveTranscript(ref: string, transcript: Transcript): Promise<void>;
+  /** The job with local ref `ref`. */
+  job(ref: string): Promise<JobRecord | undefined>;
+  /** The job with this provider job id. */
+  jobByProviderId(provider: string, jobId: string): Promise<JobRecord | undefined>;
+  /** One page of jobs, newest first. */
+  listJobs(listing: JobListing): Promise<JobRecord[]>;
+  /** Submitted jobs still waiting for their terminal event (`queued` or `processing` with a job id), oldest first. */
+  pendingJobs(): Promise<JobRecord[]>;
+  /** The job's terminal delivery that is not processed yet, if there is one. */
+  pendingDelivery(ref: string): Promise<DeliveryRecord | undefined>;
+  /** A dead letter by id (a dead letter has the id of its delivery). */
+  deadLetter(id: string): Promise<DeadLetterRecord | undefined>;
+  /** Every dead letter, oldest first. */
+  deadLetters(): Promise<DeadLetterRecord[]>;
+  /** The transcript of a processed job. */
   readTranscript(ref: string): Promise<Transcript | undefined>;
 
-  /** Removes processed jobs (and their transcripts) that finished before `before`; returns how many. */
+  /** Records a new job (before its submit leaves the process). */
+  createJob(job: JobRecord): Promise<void>;
+  /** Applies a status change atomically (see `StatusChange`); an `unchanged` answer resolves once the state it repeats is durable. */
+  changeStatus(ref: string, change: StatusChange): Promise<StatusChangeResult>;
+
+  /**
+   * The delivery, now held by this instance, once it is durable; `undefined` when it is gone
+   * (processed) or another live instance holds it.
+   */
+  claim(deliveryId: string): Promise<DeliveryRecord | undefined>;
+  /** Unprocessed deliveries, dead letters left out, that no live instance holds: now held by this one. */
+  takeOver(): Promise<DeliveryRecord[]>;
+  /** Keeps a thin delivery's final result, so it is never fetched again. */
+  keepFetchedResult(deliveryId: string, fetched: ProviderEvent): Promise<void>;
+  /**
+   * Atomically: stores the transcript or the failure, marks the job processed, drops the delivery
+   * and its dead letter. `false` (nothing written) when the delivery is gone or another instance
+   * took it over.
+   */
+  completeDelivery(deliveryId: string, outcome: DeliveryOutcome, at: number): Promise<boolean>;
+  saveDeadLetter(deadLetter: DeadLetterRecord): Promise<void>;
+
+  /**
+   * Tells `listener` when another instance changed a job (its ref), or that changes may have been
+   * missed (`undefined`: look again at every job you wait for). Returns the unsubscribe function.
+   * A store used by one process at a time never calls it.
+   */
+  watch(listener: (ref: string | undefined) => void): () => void;
+
+  /** Removes processed jobs (and their transcripts and deliveries) finished before `before`; returns how many. */
   prune(before: number): Promise<number>;
-  /** Folds the journal into the document now (one coalesced write). */
-  compact(): Promise<void>;
 }

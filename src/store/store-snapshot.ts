@@ -1,31 +1,24 @@
 import { stat } from "node:fs/promises";
 import { StoreError } from "../errors/index.js";
-import type { Transcript } from "../domain/transcript.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
 import { applyChange, journalDir, readJournal } from "./journal.js";
-import type { DeadLetterRecord, JobRecord, StoreDocument } from "./records.js";
+import type { StoreReader } from "./job-store.js";
+import { newestJobs } from "./newest-jobs.js";
+import type { StoreDocument } from "./records.js";
 import { readTranscriptFile } from "./transcript-files.js";
-
-/** A read-only view of a store, as it is on disk now. */
-interface StoreSnapshot {
-  path: string;
-  document: StoreDocument;
-  jobByProviderId(provider: string, jobId: string): JobRecord | undefined;
-  deadLetters(): DeadLetterRecord[];
-  readTranscript(ref: string): Promise<Transcript | undefined>;
-}
 
 /**
  * Reads a store without locking or writing it (document plus journal replayed in memory), so a
  * command can look at a store while the process that owns it keeps running.
  */
-export async function readStoreSnapshot(path: string): Promise<StoreSnapshot> {
+export async function readStoreSnapshot(path: string): Promise<StoreReader> {
   const document = await readConsistently(path);
+  const jobs = Object.values(document.jobs);
   return {
-    path,
-    document,
-    jobByProviderId: (provider, jobId) => Object.values(document.jobs).find((job) => job.provider === provider && job.jobId === jobId),
-    deadLetters: () => Object.values(document.deadLetters).sort((a, b) => a.failedAt - b.failedAt),
+    location: path,
+    listJobs: async (listing) => newestJobs(jobs, listing),
+    jobByProviderId: async (provider, jobId) => jobs.find((job) => job.provider === provider && job.jobId === jobId),
+    deadLetters: async () => Object.values(document.deadLetters).sort((a, b) => a.failedAt - b.failedAt),
     readTranscript: (ref) => readTranscriptFile(path, ref),
   };
 }
