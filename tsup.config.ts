@@ -15,8 +15,14 @@ const main = { index: "src/index.ts" };
  * stays external: in each module system there is one copy of every class, the one in `index.js` /
  * `index.cjs`, so `instanceof` works across entries.
  */
-const subpaths = { langchain: "src/langchain/index.ts", dev: "src/dev/index.ts" };
+const subpaths = { langchain: "src/langchain/index.ts", dev: "src/dev/index.ts", postgres: "src/postgres/index.ts" };
 const selfReference = [/^hookscribe($|\/)/];
+
+/**
+ * `pg` is an optional peer dependency, imported only by `hookscribe/postgres`: never bundled, so the
+ * application's own copy is the one that connects (and the `pg.Pool` it passes is of that copy).
+ */
+const subpathExternal = [...selfReference, /^pg($|\/)/];
 
 /**
  * Dependencies published only as ES modules. The ESM build imports them; the CommonJS build
@@ -47,18 +53,21 @@ export default defineConfig(async (flags) => {
   // delete what another had already written.
   await rm(flags.outDir ?? "dist", { recursive: true, force: true });
   const builds: Options[] = [
-    // Type declarations of the three library entries, .d.ts and .d.cts, in one pass.
-    { ...common, entry: { ...main, ...subpaths }, format: ["esm", "cjs"], external: selfReference, dts: { only: true } },
+    // Type declarations of the library entries, .d.ts and .d.cts, in one pass.
+    { ...common, entry: { ...main, ...subpaths }, format: ["esm", "cjs"], external: subpathExternal, dts: { only: true } },
     { ...common, entry: main, format: ["esm"] },
     { ...common, entry: main, format: ["cjs"], noExternal: esmOnlyDependencies },
-    { ...common, entry: subpaths, format: ["esm"], external: selfReference, esbuildPlugins: [errorsFromMainEntry] },
-    { ...common, entry: subpaths, format: ["cjs"], external: selfReference, noExternal: esmOnlyDependencies, esbuildPlugins: [errorsFromMainEntry] },
+    { ...common, entry: subpaths, format: ["esm"], external: subpathExternal, esbuildPlugins: [errorsFromMainEntry] },
+    { ...common, entry: subpaths, format: ["cjs"], external: subpathExternal, noExternal: esmOnlyDependencies, esbuildPlugins: [errorsFromMainEntry] },
     {
       // The `hookscribe` command: ESM only, run by node through its shebang. One self-contained
-      // bundle (`hookscribe` and `hookscribe/dev` resolve to src/ through tsconfig.json `paths`).
+      // bundle (`hookscribe` and `hookscribe/dev` resolve to src/ through tsconfig.json `paths`),
+      // except the PostgreSQL side: `--database-url` loads it with `import()`, a chunk of its own
+      // (dist/postgres-commands-*.js), and `pg` stays external, so the command runs without pg.
       ...common,
       entry: { cli: "src/cli/main.ts" },
       format: ["esm"],
+      external: [/^pg($|\/)/],
       banner: { js: "#!/usr/bin/env node" },
     },
   ];

@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^hookscribe\/dev$/, replacement: fileURLToPath(new URL("./src/dev/index.ts", import.meta.url)) },
+      { find: /^hookscribe\/postgres$/, replacement: fileURLToPath(new URL("./src/postgres/index.ts", import.meta.url)) },
       { find: /^hookscribe\/langchain$/, replacement: fileURLToPath(new URL("./src/langchain/index.ts", import.meta.url)) },
       { find: /^hookscribe$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
     ],

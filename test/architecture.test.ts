@@ -14,6 +14,7 @@ const PACKAGE_ENTRIES: Record<string, string> = {
   hookscribe: "index.ts",
   "hookscribe/dev": "dev/index.ts",
   "hookscribe/langchain": "langchain/index.ts",
+  "hookscribe/postgres": "postgres/index.ts",
 };
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g;
 

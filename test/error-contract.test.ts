@@ -21,6 +21,7 @@ import {
 } from "hookscribe";
 import { startDevProvider } from "hookscribe/dev";
 import { createTranscribeTool } from "hookscribe/langchain";
+import { postgresStore } from "hookscribe/postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpServer } from "../src/mcp/index.js";
 import { type Harness, harness, rejection, tempDir } from "./helpers.js";
@@ -77,6 +78,8 @@ describe("constructors and option parsers", () => {
     ["genericProvider with an empty apiKey", () => genericProvider({ baseUrl: "http://x", apiKey: "", webhookSecret: "s" }), /apiKey/],
     ["toSrt with bad options", () => toSrt({ text: "", words: [] }, { maxChars: -1 }), /maxChars/],
     ["createTranscribeTool with a bad name", () => createTranscribeTool(new Transcriber({ provider: provider() }), { name: "bad name!" }), /name/],
+    ["postgresStore with neither connectionString nor pool", () => postgresStore({}), /connectionString/],
+    ["postgresStore with a bad schema name", () => postgresStore({ connectionString: "postgres://db.example/app", schema: "Robert'); DROP" }), /schema/],
     ["createMcpServer with a negative timeout", () => createMcpServer(new Transcriber({ provider: provider() }), { timeoutMs: -1 }), /timeoutMs/],
   ])("%s: ConfigurationError naming the option", (_, run, message) => {
     expectHookscribe(thrown(run), ConfigurationError, message);

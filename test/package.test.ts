@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -35,9 +36,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function run(file: string, args: string[], cwd: string): Promise<string> {
+async function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(file, args, { cwd, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000 });
+    const { stdout } = await execFileAsync(file, args, { cwd, env: { ...cleanEnv(), ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 100_000 });
     return stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
@@ -51,14 +52,19 @@ async function runScript(name: string, nodeFlags: string[] = []): Promise<Record
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
 }
 
-// A round trip: the emulator from `hookscribe/dev`, a client from `hookscribe`, one transcript.
+const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SCHEMA = `package_${process.pid}_${Date.now().toString(36)}`;
+
+// A round trip: the emulator from `hookscribe/dev`, a client from `hookscribe`, one transcript;
+// with SCHEMA set, on the PostgreSQL store of `hookscribe/postgres`.
 const ROUND_TRIP_BODY = `
   const dir = mkdtempSync(join(tmpdir(), "hookscribe-consumer-"));
   const dev = await startDevProvider({ processingDelayMs: 20, retryDelaysMs: [20, 40], engine: fixedTextEngine(${JSON.stringify(TEXT)}) });
+  const { SCHEMA, DATABASE_URL } = process.env;
   const client = new Transcriber({
     provider: genericProvider({ baseUrl: dev.url, apiKey: dev.apiKey, webhookSecret: dev.webhookSecret }),
     receiver: { port: 0 },
-    storePath: join(dir, "store.json"),
+    ...(SCHEMA ? { store: postgresStore({ connectionString: DATABASE_URL, schema: SCHEMA }) } : { storePath: join(dir, "store.json") }),
   });
   try {
     const transcript = await client.transcribe("https://audio.example/consumer.wav");
@@ -84,6 +90,7 @@ const { join } = require("node:path");
 const core = require("hookscribe");
 const { Transcriber, genericProvider } = core;
 const { startDevProvider, fixedTextEngine } = require("hookscribe/dev");
+const { postgresStore } = require("hookscribe/postgres");
 
 (async () => {${ROUND_TRIP_BODY}})().catch((error) => {
   console.error(error);
@@ -97,6 +104,7 @@ import { join } from "node:path";
 import * as core from "hookscribe";
 import { Transcriber, genericProvider } from "hookscribe";
 import { startDevProvider, fixedTextEngine } from "hookscribe/dev";
+import { postgresStore } from "hookscribe/postgres";
 ${ROUND_TRIP_BODY}`;
 
 /**
@@ -107,11 +115,12 @@ const IDENTITY_MJS = `import { createRequire } from "node:module";
 import * as esmCore from "hookscribe";
 import * as esmDev from "hookscribe/dev";
 import * as esmLangchain from "hookscribe/langchain";
+import * as esmPostgres from "hookscribe/postgres";
 
 const require = createRequire(import.meta.url);
 const systems = {
-  esm: { core: esmCore, dev: esmDev, langchain: esmLangchain },
-  cjs: { core: require("hookscribe"), dev: require("hookscribe/dev"), langchain: require("hookscribe/langchain") },
+  esm: { core: esmCore, dev: esmDev, langchain: esmLangchain, postgres: esmPostgres },
+  cjs: { core: require("hookscribe"), dev: require("hookscribe/dev"), langchain: require("hookscribe/langchain"), postgres: require("hookscribe/postgres") },
 };
 
 async function caught(action) {
@@ -125,13 +134,14 @@ async function caught(action) {
 
 const report = {};
 const errors = {};
-for (const [system, { core, dev, langchain }] of Object.entries(systems)) {
+for (const [system, { core, dev, langchain, postgres }] of Object.entries(systems)) {
   const client = new core.Transcriber({
     provider: core.genericProvider({ baseUrl: "http://127.0.0.1:9", apiKey: "key", webhookSecret: "secret" }),
     storePath: "unused/store.json",
   });
   const fromLangchain = await caught(() => langchain.createTranscribeTool(client, { name: "bad name!" }));
   const fromDev = await caught(() => dev.startDevProvider({ port: -1 }));
+  const fromPostgres = await caught(() => postgres.postgresStore({ schema: "Not A Schema" }));
   const toolError = new langchain.TranscribeToolError("for the model", { jobId: "job-1", cause: fromLangchain });
   errors[system] = fromLangchain;
   const check = (error) => ({
@@ -143,6 +153,7 @@ for (const [system, { core, dev, langchain }] of Object.entries(systems)) {
   report[system] = {
     langchain: check(fromLangchain),
     dev: check(fromDev),
+    postgres: check(fromPostgres),
     toolError: {
       name: toolError.name,
       jobId: toolError.jobId,
@@ -173,11 +184,11 @@ describe("the packed package, installed into an empty folder", () => {
     const packed = JSON.parse(await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", root], REPO)) as { filename: string }[];
     const tarball = join(root, packed[0]!.filename);
 
-    const langchainVersion = JSON.parse(await readFile(join(REPO, "node_modules/@langchain/core/package.json"), "utf8")).version as string;
+    const peerVersion = async (name: string) => JSON.parse(await readFile(join(REPO, "node_modules", name, "package.json"), "utf8")).version as string;
     await writeFile(join(consumer, "package.json"), `${JSON.stringify({ name: "consumer", private: true }, null, 2)}\n`);
     await run(
       "npm",
-      ["install", "--prefix", consumer, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, `@langchain/core@${langchainVersion}`],
+      ["install", "--prefix", consumer, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, `@langchain/core@${await peerVersion("@langchain/core")}`, `pg@${await peerVersion("pg")}`],
       consumer,
     );
 
@@ -188,6 +199,9 @@ describe("the packed package, installed into an empty folder", () => {
 
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).finally(() => client.end());
   });
 
   it("a CommonJS file gets a transcript (require of hookscribe and hookscribe/dev)", async () => {
@@ -201,6 +215,11 @@ describe("the packed package, installed into an empty folder", () => {
     expect(result).toMatchObject({ text: TEXT, status: "completed", words: TEXT.split(" "), submits: 1, emulatorInMainEntry: false });
   }, 60_000);
 
+  it.each(["round-trip.cjs", "round-trip.mjs"])("%s gets a transcript on the PostgreSQL store of hookscribe/postgres", async (name) => {
+    const stdout = await run(process.execPath, [name], consumer, { SCHEMA, DATABASE_URL });
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toMatchObject({ text: TEXT, status: "completed", submits: 1 });
+  }, 60_000);
+
   it("errors from the subpath entries are the main entry's classes, through require and through import", async () => {
     const report = await runScript("identity.mjs");
     const configurationError = {
@@ -212,6 +231,7 @@ describe("the packed package, installed into an empty folder", () => {
     const expected = {
       langchain: configurationError,
       dev: configurationError,
+      postgres: configurationError,
       toolError: { name: "TranscribeToolError", jobId: "job-1", instanceofHookscribeError: true, isHookscribeError: true },
     };
     expect(report).toEqual({ esm: expected, cjs: expected, across: { cjsCheckOnEsmError: true, esmCheckOnCjsError: true } });
@@ -221,7 +241,7 @@ describe("the packed package, installed into an empty folder", () => {
     const installed = join(consumer, "node_modules", "hookscribe");
     const mainClasses = Object.keys(await import(join(installed, "dist", "index.js"))).filter((name) => /^[A-Z]/.test(name));
     expect(mainClasses).toEqual(expect.arrayContaining(["HookscribeError", "ConfigurationError", "Transcriber", "TranscriptionJob"]));
-    for (const file of ["langchain.cjs", "langchain.js", "dev.cjs", "dev.js"]) {
+    for (const file of ["langchain.cjs", "langchain.js", "dev.cjs", "dev.js", "postgres.cjs", "postgres.js"]) {
       const code = await readFile(join(installed, "dist", file), "utf8");
       for (const name of mainClasses) {
         expect(code, `${file} defines ${name}`).not.toMatch(new RegExp(`\\b${name}\\s*=\\s*class\\b|\\bclass\\s+${name}\\b`));
@@ -238,7 +258,7 @@ describe("the packed package, installed into an empty folder", () => {
       else if (value && typeof value === "object") Object.values(value).forEach(collect);
     };
     collect(manifest.exports);
-    expect(Object.keys(manifest.exports)).toEqual([".", "./langchain", "./dev", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual([".", "./langchain", "./dev", "./postgres", "./package.json"]);
     expect(targets.filter((target) => !existsSync(join(installed, target)))).toEqual([]);
   });
 });

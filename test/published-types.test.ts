@@ -11,6 +11,8 @@ import { resolveDevProviderOptions } from "../src/dev/dev-provider-options.js";
 import { resolveToolOptions } from "../src/langchain/tool-options.js";
 import { resolveMcpServerOptions } from "../src/mcp/options.js";
 import { resolveTranscriberOptions } from "../src/options.js";
+import pg from "pg";
+import { resolvePostgresStoreOptions } from "../src/postgres/postgres-store-options.js";
 import { genericProvider, resolveGenericProviderOptions } from "../src/providers/generic.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -83,6 +85,7 @@ const PUBLISHED = [
   { name: "TranscribeToolOptions", entry: "langchain.d.ts", source: "src/langchain/tool-options.ts" },
   { name: "DevProviderOptions", entry: "dev.d.ts", source: "src/dev/dev-provider-options.ts" },
   { name: "DevProviderFaults", entry: "dev.d.ts", source: "src/dev/dev-provider-options.ts" },
+  { name: "PostgresStoreOptions", entry: "postgres.d.ts", source: "src/postgres/postgres-store-options.ts" },
 ] as const;
 
 describe("the published .d.ts shows every option with its doc comment and default", () => {
@@ -156,6 +159,7 @@ const RESOLVED: [name: string, source: string, resolve: () => object][] = [
   ["McpServerOptions", "src/mcp/options.ts", () => resolveMcpServerOptions({})],
   ["DevProviderOptions", "src/dev/dev-provider-options.ts", () => resolveDevProviderOptions({})],
   ["DevProviderFaults", "src/dev/dev-provider-options.ts", () => resolveDevProviderOptions({}).faults],
+  ["PostgresStoreOptions", "src/postgres/postgres-store-options.ts", () => resolvePostgresStoreOptions({ pool: new pg.Pool() })],
 ];
 
 /** Defaults computed at run time, which the doc describes in words. */

@@ -1,0 +1,567 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { type AddressInfo, type Socket, connect, createServer } from "node:net";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ProviderEvent } from "../src/domain/provider-event.js";
+import type { Transcript } from "../src/domain/transcript.js";
+import { postgresStore } from "../src/postgres/index.js";
+import { PostgresJobStore, type PostgresJobStoreOptions } from "../src/store/postgres/postgres-job-store.js";
+import type { DeadLetterRecord, JobRecord } from "../src/store/records.js";
+
+/**
+ * The PostgreSQL store against a real server (no mocks), on a schema of this file's own. Two
+ * `PostgresJobStore` objects on one schema are two replicas.
+ */
+
+const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SCHEMA = `hookscribe_test_${randomBytes(6).toString("hex")}`;
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+const opened: PostgresJobStore[] = [];
+
+async function openStore(overrides: Partial<PostgresJobStoreOptions> = {}): Promise<PostgresJobStore> {
+  const { connectionString, ...rest } = { connectionString: DATABASE_URL, schema: SCHEMA, leaseMs: 30_000, maxConnections: 4, probeIntervalMs: 20, ...overrides };
+  const store = new PostgresJobStore(overrides.pool ? rest : { connectionString, ...rest });
+  opened.push(store);
+  await store.open();
+  return store;
+}
+
+async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+  return (await admin.query<T>(sql, values)).rows;
+}
+
+function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
+  const ref = randomUUID();
+  const now = Date.now();
+  return { ref, provider: "generic", jobId: `job_${ref}`, status: "queued", tokenHash: `hash_${ref}`, createdAt: now, updatedAt: now, processed: false, ...overrides };
+}
+
+function completedEvent(jobId: string): ProviderEvent {
+  // A NUL escape and a null inside: kept as received.
+  return { jobId, status: "completed", result: { text: "hello", words: [{ text: "hello", start: 0, end: 0.5 }] }, raw: { job_id: jobId, note: "a\u0000b", extra: null } };
+}
+
+function transcriptOf(job: JobRecord): Transcript {
+  return { jobId: job.jobId!, provider: job.provider, status: "completed", text: "hello", words: [], raw: { job_id: job.jobId } };
+}
+
+/** Creates `job` and moves it to `completed` with its event: the delivery, held by `store`. */
+async function terminalDelivery(store: PostgresJobStore, job: JobRecord, at = Date.now()): Promise<string> {
+  await store.createJob(job);
+  const result = await store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at, event: completedEvent(job.jobId!) });
+  if (result.outcome !== "advanced" || result.deliveryId === undefined) throw new Error(`expected a delivery, got ${result.outcome}`);
+  return result.deliveryId;
+}
+
+function deadLetterOf(deliveryId: string, job: JobRecord, overrides: Partial<DeadLetterRecord> = {}): DeadLetterRecord {
+  return { id: deliveryId, deliveryId, ref: job.ref, jobId: job.jobId!, error: "boom", attempts: 5, failedAt: Date.now(), ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error as Error,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  await (await openStore()).close();
+});
+
+beforeEach(async () => {
+  await admin.query(`TRUNCATE "${SCHEMA}".jobs CASCADE`);
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await admin.end();
+});
+
+describe("PostgresJobStore: jobs", () => {
+  it("stores a job and reads it by ref and by provider job id, absent fields absent", async () => {
+    const store = await openStore();
+    const full = jobRecord({ secretHash: "secret_hash", status: "error", error: "bad audio", finishedAt: Date.now(), processed: true });
+    const bare = jobRecord({ status: "submitting", jobId: undefined });
+    delete bare.jobId;
+    await store.createJob(full);
+    await store.createJob(bare);
+
+    expect(await store.job(full.ref)).toStrictEqual(full);
+    expect(await store.job(bare.ref)).toStrictEqual(bare);
+    expect(await store.jobByProviderId("generic", full.jobId!)).toStrictEqual(full);
+    expect(await store.jobByProviderId("other", full.jobId!)).toBeUndefined();
+    expect(await store.job("nope")).toBeUndefined();
+
+    const duplicate = await rejection(store.createJob(full));
+    expect(duplicate.name).toBe("StoreError");
+    expect(duplicate.message).toContain("23505");
+  });
+
+  it("lists jobs newest first, page by page and by status; pending jobs oldest first", async () => {
+    const store = await openStore();
+    const base = Date.now() - 100_000;
+    const jobs = [
+      jobRecord({ createdAt: base + 1, status: "queued" }),
+      jobRecord({ createdAt: base + 2, status: "processing" }),
+      jobRecord({ createdAt: base + 3, status: "completed", finishedAt: base + 3 }),
+      jobRecord({ createdAt: base + 3, status: "queued" }),
+      jobRecord({ createdAt: base + 4, status: "submitting" }),
+    ];
+    delete jobs[4]!.jobId;
+    for (const job of jobs) await store.createJob(job);
+    const newestFirst = [...jobs].sort((a, b) => b.createdAt - a.createdAt || (a.ref < b.ref ? 1 : -1)).map((job) => job.ref);
+
+    const paged: string[] = [];
+    let after: { createdAt: number; ref: string } | undefined;
+    for (;;) {
+      const page = await store.listJobs({ limit: 2, ...(after && { after }) });
+      if (page.length === 0) break;
+      paged.push(...page.map((job) => job.ref));
+      const last = page.at(-1)!;
+      after = { createdAt: last.createdAt, ref: last.ref };
+    }
+    expect(paged).toEqual(newestFirst);
+    expect((await store.listJobs({ limit: 10, status: "queued" })).map((job) => job.ref)).toEqual([jobs[3]!.ref, jobs[0]!.ref]);
+    expect((await store.pendingJobs()).map((job) => job.ref)).toEqual([jobs[0]!.ref, jobs[1]!.ref, jobs[3]!.ref]);
+  });
+
+  it("refuses a row that is not a valid record, naming the table and the row, not its content", async () => {
+    const store = await openStore();
+    const job = jobRecord();
+    await store.createJob(job);
+    await admin.query(`UPDATE "${SCHEMA}".jobs SET status = 'sideways-secret' WHERE ref = $1`, [job.ref]);
+    const error = await rejection(store.job(job.ref));
+    expect(error.name).toBe("StoreError");
+    expect(error.message).toContain(`jobs row ${job.ref}`);
+    expect(error.message).toContain("status");
+    expect(error.message).not.toContain("sideways-secret");
+  });
+});
+
+describe("PostgresJobStore: changeStatus", () => {
+  it("moves a job forward only, never to another provider job id, never once terminal", async () => {
+    const store = await openStore();
+    const job = jobRecord();
+    await store.createJob(job);
+    const at = job.createdAt + 10;
+
+    const processing = await store.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at });
+    expect(processing).toEqual({ outcome: "advanced", job: { ...job, status: "processing", updatedAt: at } });
+    expect(await store.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: at + 1 })).toMatchObject({ outcome: "unchanged", job: { status: "processing", updatedAt: at } });
+    expect(await store.changeStatus(job.ref, { jobId: job.jobId!, status: "queued", at: at + 2 })).toMatchObject({ outcome: "unchanged", job: { status: "processing" } });
+    expect(await store.changeStatus(job.ref, { jobId: "job_other", status: "completed", at: at + 3 })).toMatchObject({ outcome: "foreign", job: { status: "processing" } });
+    expect(await store.changeStatus("no-such-ref", { jobId: job.jobId!, status: "completed", at })).toEqual({ outcome: "missing" });
+
+    const failed = await store.changeStatus(job.ref, { jobId: job.jobId!, status: "error", error: "no audio", at: at + 4 });
+    expect(failed).toEqual({ outcome: "advanced", job: { ...job, status: "error", error: "no audio", updatedAt: at + 4, finishedAt: at + 4 } });
+    expect(await store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: at + 5, event: completedEvent(job.jobId!) })).toMatchObject({
+      outcome: "unchanged",
+      job: { status: "error" },
+    });
+    expect(await query(`SELECT id FROM "${SCHEMA}".deliveries WHERE ref = $1`, [job.ref])).toEqual([]);
+  });
+
+  it("gives a submitted job its provider job id", async () => {
+    const store = await openStore();
+    const job = jobRecord({ status: "submitting" });
+    delete job.jobId;
+    await store.createJob(job);
+    const result = await store.changeStatus(job.ref, { jobId: "job_new", status: "queued", at: job.createdAt });
+    expect(result).toMatchObject({ outcome: "advanced", job: { jobId: "job_new", status: "queued" } });
+    expect(await store.jobByProviderId("generic", "job_new")).toMatchObject({ ref: job.ref });
+  });
+
+  it("turns a terminal event into one delivery held by this instance", async () => {
+    const store = await openStore();
+    const other = await openStore();
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(store, job);
+
+    expect(await store.pendingDelivery(job.ref)).toEqual({ id: deliveryId, ref: job.ref, jobId: job.jobId, event: completedEvent(job.jobId!), receivedAt: expect.any(Number) });
+    expect(store.unprocessedCount()).toBe(1);
+    expect(await other.claim(deliveryId)).toBeUndefined();
+    expect(await other.takeOver()).toEqual([]);
+    expect(await store.claim(deliveryId)).toMatchObject({ id: deliveryId });
+  });
+
+  it("creates exactly one delivery when replicas apply the same terminal event at once", async () => {
+    const replicas = await Promise.all([openStore(), openStore()]);
+    const job = jobRecord();
+    await replicas[0].createJob(job);
+    const change = { jobId: job.jobId!, status: "completed" as const, at: Date.now(), event: completedEvent(job.jobId!) };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, index) => replicas[index % 2]!.changeStatus(job.ref, change)));
+
+    const advanced = results.filter((result) => result.outcome === "advanced");
+    expect(advanced).toHaveLength(1);
+    expect(results.filter((result) => result.outcome === "unchanged")).toHaveLength(19);
+    const deliveries = await query<{ id: string }>(`SELECT id FROM "${SCHEMA}".deliveries WHERE ref = $1`, [job.ref]);
+    expect(deliveries.map((row) => row.id)).toEqual([(advanced[0] as { deliveryId: string }).deliveryId]);
+  });
+});
+
+describe("PostgresJobStore: deliveries across replicas", () => {
+  it("hands a free delivery to exactly one of two replicas claiming it at once", async () => {
+    const creator = await openStore();
+    const deliveryId = await terminalDelivery(creator, jobRecord());
+    await creator.close(); // gives up its hold
+
+    const [a, b] = await Promise.all([openStore(), openStore()]);
+    const claims = await Promise.all([a.claim(deliveryId), b.claim(deliveryId)]);
+    expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);
+    const winner = claims[0] ? a : b;
+    const loser = claims[0] ? b : a;
+    expect(await loser.claim(deliveryId)).toBeUndefined();
+    expect(await winner.claim(deliveryId)).toMatchObject({ id: deliveryId });
+  });
+
+  it("keeps a live replica's hold renewed, and hands the delivery over once its holder is gone", async () => {
+    const poolA = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    const a = await openStore({ pool: poolA, leaseMs: 400 });
+    const b = await openStore({ leaseMs: 400 });
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(a, job);
+
+    // Several leases long: a's heartbeat renews its hold all along.
+    await sleep(1200);
+    expect(await b.takeOver()).toEqual([]);
+    expect(await b.claim(deliveryId)).toBeUndefined();
+
+    // a dies: its connections are gone and nothing renews its hold any more.
+    await poolA.end();
+    const taken = await vi.waitFor(
+      async () => {
+        const found = await b.takeOver();
+        expect(found).toHaveLength(1);
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(taken[0]).toMatchObject({ id: deliveryId, ref: job.ref, event: completedEvent(job.jobId!) });
+    expect(await b.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(true);
+    expect(await b.job(job.ref)).toMatchObject({ processed: true });
+  });
+
+  it("takes over what a closed replica gave up, oldest first", async () => {
+    const a = await openStore();
+    const first = await terminalDelivery(a, jobRecord(), 1000);
+    const second = await terminalDelivery(a, jobRecord(), 2000);
+    await a.close();
+    const b = await openStore();
+    expect((await b.takeOver()).map((delivery) => delivery.id)).toEqual([first, second]);
+    expect(await b.takeOver()).toEqual([]);
+  });
+
+  it("lets only the holder complete a delivery: the transcript, the job processed, the delivery and its dead letter gone", async () => {
+    const holder = await openStore();
+    const other = await openStore();
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(holder, job);
+    await holder.saveDeadLetter(deadLetterOf(deliveryId, job));
+    expect(await holder.claim(deliveryId)).toBeDefined();
+
+    expect(await other.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(false);
+    expect(await other.readTranscript(job.ref)).toBeUndefined();
+    expect(await other.job(job.ref)).toMatchObject({ processed: false });
+    expect(await other.pendingDelivery(job.ref)).toMatchObject({ id: deliveryId });
+
+    const at = Date.now();
+    expect(await holder.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, at)).toBe(true);
+    expect(await other.readTranscript(job.ref)).toEqual(transcriptOf(job));
+    expect(await other.job(job.ref)).toMatchObject({ status: "completed", processed: true, updatedAt: at });
+    expect(await other.pendingDelivery(job.ref)).toBeUndefined();
+    expect(await other.deadLetters()).toEqual([]);
+    expect(await holder.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, at)).toBe(false);
+  });
+
+  it("completes with a provider failure, or with nothing left to do", async () => {
+    const store = await openStore();
+    const failing = jobRecord();
+    const failingDelivery = await terminalDelivery(store, failing, 5000);
+    expect(await store.completeDelivery(failingDelivery, { kind: "error", error: "no speech" }, 6000)).toBe(true);
+    expect(await store.job(failing.ref)).toMatchObject({ status: "error", error: "no speech", processed: true, finishedAt: 5000, updatedAt: 6000 });
+    expect(await store.readTranscript(failing.ref)).toBeUndefined();
+
+    const done = jobRecord();
+    const doneDelivery = await terminalDelivery(store, done, 5000);
+    expect(await store.completeDelivery(doneDelivery, { kind: "already-processed" }, 6000)).toBe(true);
+    expect(await store.job(done.ref)).toMatchObject({ status: "completed", processed: false, updatedAt: 5000 });
+    expect(await store.pendingDelivery(done.ref)).toBeUndefined();
+    expect(store.unprocessedCount()).toBe(0);
+  });
+
+  it("keeps a thin delivery's fetched result", async () => {
+    const store = await openStore();
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(store, job);
+    const fetched = completedEvent(job.jobId!);
+    await store.keepFetchedResult(deliveryId, { ...fetched, raw: { fetched: true } });
+    expect(await store.pendingDelivery(job.ref)).toMatchObject({ fetched: { ...fetched, raw: { fetched: true } } });
+  });
+
+  it("keeps dead letters oldest first, leaves them out of the count and of takeovers, and lets any replica replay one", async () => {
+    const a = await openStore();
+    const b = await openStore();
+    const [first, second] = [jobRecord(), jobRecord()];
+    const firstDelivery = await terminalDelivery(a, first);
+    const secondDelivery = await terminalDelivery(a, second);
+    expect(a.unprocessedCount()).toBe(2);
+
+    await a.saveDeadLetter(deadLetterOf(firstDelivery, first, { failedAt: 2000 }));
+    await a.saveDeadLetter(deadLetterOf(secondDelivery, second, { failedAt: 1000 }));
+    await a.saveDeadLetter(deadLetterOf(firstDelivery, first, { failedAt: 3000, attempts: 6 }));
+    expect(a.unprocessedCount()).toBe(0);
+    expect((await b.deadLetters()).map((letter) => [letter.id, letter.attempts])).toEqual([
+      [secondDelivery, 5],
+      [firstDelivery, 6],
+    ]);
+    expect(await b.deadLetter(firstDelivery)).toEqual(deadLetterOf(firstDelivery, first, { failedAt: 3000, attempts: 6 }));
+    expect(await b.takeOver()).toEqual([]);
+
+    // A replay on another replica.
+    expect(await b.claim(firstDelivery)).toMatchObject({ id: firstDelivery });
+    expect(await b.completeDelivery(firstDelivery, { kind: "completed", transcript: transcriptOf(first) }, Date.now())).toBe(true);
+    expect(await a.deadLetter(firstDelivery)).toBeUndefined();
+    expect(await a.deadLetters()).toHaveLength(1);
+
+    // A dead letter for a delivery processed meanwhile has nothing to keep.
+    await a.saveDeadLetter(deadLetterOf(firstDelivery, first));
+    expect(await a.deadLetter(firstDelivery)).toBeUndefined();
+  });
+});
+
+describe("PostgresJobStore: notifications", () => {
+  it("tells each replica about the other replicas' changes, not its own", async () => {
+    const [a, b] = await Promise.all([openStore(), openStore()]);
+    const seen = { a: [] as (string | undefined)[], b: [] as (string | undefined)[] };
+    a.watch((ref) => seen.a.push(ref));
+    const stopB = b.watch((ref) => seen.b.push(ref));
+
+    const fromA = jobRecord();
+    const deliveryId = await terminalDelivery(a, fromA);
+    await vi.waitFor(() => expect(seen.b).toEqual([fromA.ref]));
+    await a.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(fromA) }, Date.now());
+    await vi.waitFor(() => expect(seen.b).toEqual([fromA.ref, fromA.ref]));
+
+    const fromB = jobRecord();
+    await b.createJob(fromB);
+    await b.changeStatus(fromB.ref, { jobId: fromB.jobId!, status: "processing", at: Date.now() });
+    // Notifications arrive in commit order: a's own, had they come, would be here already.
+    await vi.waitFor(() => expect(seen.a).toEqual([fromB.ref]));
+
+    stopB();
+    await b.changeStatus(fromB.ref, { jobId: fromB.jobId!, status: "completed", at: Date.now() });
+    await vi.waitFor(() => expect(seen.a).toEqual([fromB.ref, fromB.ref]));
+    expect(seen.b).toEqual([fromA.ref, fromA.ref]);
+  });
+
+  it("listens again after its connection is killed, and says changes may have been missed", async () => {
+    const [store, other] = await Promise.all([openStore(), openStore()]);
+    const seen: (string | undefined)[] = [];
+    store.watch((ref) => seen.push(ref));
+
+    const killed = await query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hookscribe listener' AND query = $1`, [
+      `LISTEN "${SCHEMA}_changes"`,
+    ]);
+    expect(killed).toHaveLength(2);
+    await vi.waitFor(() => expect(seen).toEqual([undefined]), { timeout: 10_000 });
+
+    const job = jobRecord();
+    await other.createJob(job);
+    await other.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
+    await vi.waitFor(() => expect(seen).toEqual([undefined, job.ref]));
+  });
+});
+
+describe("PostgresJobStore: schema migrations", () => {
+  it("migrates once when replicas start together, and refuses a schema newer than the code", async () => {
+    const schema = `${SCHEMA}_m`;
+    try {
+      const replicas = await Promise.all([1, 2, 3].map(() => openStore({ schema })));
+      await openStore({ schema });
+      expect(await query(`SELECT version FROM "${schema}".schema_version`)).toEqual([{ version: 1 }]);
+      const job = jobRecord();
+      await replicas[0]!.createJob(job);
+      expect(await replicas[2]!.job(job.ref)).toEqual(job);
+
+      await admin.query(`INSERT INTO "${schema}".schema_version (version) VALUES (99)`);
+      const refused = await rejection(openStore({ schema }));
+      expect(refused.name).toBe("StoreError");
+      expect(refused.message).toMatch(/version 99, newer than this hookscribe knows/);
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+});
+
+describe("PostgresJobStore: prune", () => {
+  it("removes processed jobs finished before the cutoff (transcripts with them) and stale submits, once across replicas", async () => {
+    const [a, b] = await Promise.all([openStore(), openStore()]);
+    const old = Date.now() - 60_000;
+    const now = Date.now();
+
+    const oldDone = jobRecord({ createdAt: old, updatedAt: old });
+    await a.completeDelivery(await terminalDelivery(a, oldDone, old), { kind: "completed", transcript: transcriptOf(oldDone) }, old);
+    const recentDone = jobRecord();
+    await a.completeDelivery(await terminalDelivery(a, recentDone, now), { kind: "completed", transcript: transcriptOf(recentDone) }, now);
+    const oldFailed = jobRecord({ status: "error", error: "x", processed: true, createdAt: old, updatedAt: old, finishedAt: old });
+    const oldPending = jobRecord({ status: "processing", createdAt: old, updatedAt: old });
+    const oldUnprocessed = jobRecord({ createdAt: old, updatedAt: old });
+    const staleSubmit = jobRecord({ status: "submitting", createdAt: old, updatedAt: old });
+    const recentSubmit = jobRecord({ status: "submitting" });
+    delete staleSubmit.jobId;
+    delete recentSubmit.jobId;
+    for (const job of [oldFailed, oldPending, staleSubmit, recentSubmit]) await a.createJob(job);
+    await terminalDelivery(a, oldUnprocessed, old);
+
+    const removed = await Promise.all([a.prune(now - 1000), b.prune(now - 1000)]);
+    expect(removed[0] + removed[1]).toBe(3);
+    const left = await query<{ ref: string }>(`SELECT ref FROM "${SCHEMA}".jobs`);
+    expect(left.map((row) => row.ref).sort()).toEqual([recentDone, oldPending, oldUnprocessed, recentSubmit].map((job) => job.ref).sort());
+    expect(await query(`SELECT ref FROM "${SCHEMA}".transcripts`)).toEqual([{ ref: recentDone.ref }]);
+    expect(await a.pendingDelivery(oldUnprocessed.ref)).toBeDefined();
+    expect(await a.prune(now - 1000)).toBe(0);
+  });
+});
+
+describe("PostgresJobStore: connections", () => {
+  it("ends the pool it created, never one it was given", async () => {
+    const applicationName = `hs_${randomBytes(6).toString("hex")}`;
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set("application_name", applicationName);
+    const connections = async () => (await query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [applicationName])).length;
+
+    const created = await openStore({ connectionString: url.toString() });
+    expect(await connections()).toBeGreaterThan(0);
+    await created.close();
+    await vi.waitFor(async () => expect(await connections()).toBe(0));
+
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const given = await openStore({ pool });
+      await given.createJob(jobRecord());
+      await given.close();
+      expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("refuses writes while the database is unreachable and takes them again once it is back", async () => {
+    const target = new URL(DATABASE_URL);
+    const proxy = await startProxy(target.hostname, Number(target.port || 5432));
+    const url = new URL(DATABASE_URL);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const store = await openStore({ connectionString: url.toString() });
+    const seen: (string | undefined)[] = [];
+    store.watch((ref) => seen.push(ref));
+    await store.createJob(jobRecord());
+
+    await proxy.stop();
+    const failed = await rejection(store.createJob(jobRecord()));
+    expect(failed.name).toBe("StoreError");
+    expect(failed.message).toMatch(/the database is unreachable/);
+    expect(store.healthy()).toBe(false);
+    const refused = await rejection(store.createJob(jobRecord()));
+    expect(refused.message).toMatch(/the database is unreachable .*writes resume/);
+
+    const restarted = await startProxy(target.hostname, Number(target.port || 5432), proxy.port);
+    try {
+      await store.whenHealthy();
+      expect(store.healthy()).toBe(true);
+      const job = jobRecord();
+      await store.createJob(job);
+      expect(await store.job(job.ref)).toEqual(job);
+      await vi.waitFor(() => expect(seen).toEqual([undefined]), { timeout: 10_000 });
+    } finally {
+      await store.close();
+      await restarted.stop();
+    }
+  });
+});
+
+describe("postgresStore(): options and secrets", () => {
+  it("never shows the connection string's password, in its location or in errors", async () => {
+    const closedPort = await unusedPort();
+    const secret = "pw-Sup3rSecret";
+    const store = postgresStore({ connectionString: `postgres://postgres:${secret}@127.0.0.1:${closedPort}/test`, schema: SCHEMA });
+    expect(store.location).toBe(`postgres://127.0.0.1:${closedPort}/test (schema ${SCHEMA})`);
+    const error = await rejection(store.open());
+    expect(error.name).toBe("StoreError");
+    expect(error.message).toMatch(/the database is unreachable \(ECONNREFUSED\)/);
+    expect(`${error.message} ${error.stack}`).not.toContain(secret);
+  });
+
+  it("describes a given pool by host, port and database", () => {
+    const pool = new pg.Pool({ host: "db.internal", port: 6543, database: "app", user: "svc", password: "hunter2" });
+    const store = postgresStore({ pool });
+    expect(store.location).toBe("postgres://db.internal:6543/app (schema hookscribe)");
+    void pool.end();
+  });
+
+  it("throws a ConfigurationError for options that cannot work", () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL });
+    const invalid = (options: unknown) => {
+      try {
+        postgresStore(options as Parameters<typeof postgresStore>[0]);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error("expected a ConfigurationError");
+    };
+    try {
+      expect(invalid({ connectionString: DATABASE_URL, leaseMS: 1000 })).toMatchObject({ name: "ConfigurationError", message: expect.stringContaining('leaseMS: unknown option (did you mean "leaseMs"?)') });
+      expect(invalid({})).toMatchObject({ name: "ConfigurationError", message: expect.stringContaining("give exactly one of connectionString and pool") });
+      expect(invalid({ connectionString: DATABASE_URL, pool })).toMatchObject({ message: expect.stringContaining("give exactly one of connectionString and pool") });
+      expect(invalid({ pool, maxConnections: 3 })).toMatchObject({ message: expect.stringContaining("maxConnections: only sizes the pool made from connectionString") });
+      expect(invalid({ pool: { query: 1 } })).toMatchObject({ message: expect.stringContaining("pool: must be a pg.Pool") });
+      expect(invalid({ connectionString: DATABASE_URL, schema: 'x"; DROP TABLE jobs; --' })).toMatchObject({ message: expect.stringContaining("schema: must be lower-case letters") });
+      expect(invalid({ connectionString: DATABASE_URL, leaseMs: 10 })).toMatchObject({ message: expect.stringContaining("leaseMs: must be >= 100") });
+      expect(postgresStore({ connectionString: DATABASE_URL }).location).toMatch(/\(schema hookscribe\)$/);
+    } finally {
+      void pool.end();
+    }
+  });
+});
+
+/** A TCP proxy to the database, to cut every connection at once and bring the database back. */
+async function startProxy(host: string, port: number, listenPort = 0): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
