@@ -2,12 +2,34 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vi } from "vitest";
+import pg from "pg";
+import { it, vi } from "vitest";
 import { FileJobStore } from "../src/store/file-job-store.js";
 import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
+import { TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+import { type StoredState, readStoredState } from "./stored-state.js";
+
+export { TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+export { type StoredState, readStoredState } from "./stored-state.js";
 
 export const SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog";
+
+/** A test of the JSON file store itself (its files on disk): it does not run on PostgreSQL. */
+export const itOnFiles = it.skipIf(TEST_STORE === "postgres");
+
+/** Drops the schemas of these store paths (PostgreSQL runs only). */
+export async function dropSchemas(storePaths: Iterable<string>): Promise<void> {
+  const schemas = [...new Set([...storePaths].map(schemaFor))];
+  if (TEST_STORE !== "postgres" || schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** A temp directory for one test's store; removed by `cleanup`. */
 export async function tempDir(): Promise<string> {
@@ -36,6 +58,10 @@ export interface Harness {
   client: Transcriber;
   dir: string;
   storePath: string;
+  /** How the store names itself in messages: `storePath`, or the database and schema on PostgreSQL. */
+  location: string;
+  /** What the store holds right now, read from the file or the tables themselves (see `StoredState`). */
+  stored(): Promise<StoredState>;
   logs: { level: string; obj: object; msg?: string }[];
   /** A second client on the same store (after `client.close()`), as a restarted process would have. */
   restart(overrides?: Partial<TranscriberOptions>): Transcriber;
@@ -60,15 +86,19 @@ export async function harness(
     error: (obj, msg) => logs.push({ level: "error", obj, msg }),
   };
   const clients: Transcriber[] = [];
+  const storePaths = new Set([storePath]);
   const make = (overrides: Partial<TranscriberOptions> = {}) => {
+    // fsync is the JSON file's; on PostgreSQL every commit is durable anyway.
+    const { storePath: otherPath, fsync, ...rest } = { ...options.client, ...overrides };
+    storePaths.add(otherPath ?? storePath);
     const client = new Transcriber({
       provider: (options.provider ?? fastProvider)(dev),
       receiver: { port: 0 },
-      storePath,
+      ...storeOptions(otherPath ?? storePath),
+      ...(TEST_STORE === "json" && fsync !== undefined ? { fsync } : {}),
       retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 20 },
       logger,
-      ...options.client,
-      ...overrides,
+      ...rest,
     });
     clients.push(client);
     return client;
@@ -79,11 +109,14 @@ export async function harness(
     client,
     dir,
     storePath,
+    location: storeLocation(storePath),
+    stored: () => readStoredState(storePath),
     logs,
     restart: make,
     async cleanup() {
       for (const c of clients) await c.close();
       await dev.close();
+      await dropSchemas(storePaths);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { readFile, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { type Socket, connect } from "node:net";
 import { type DeliveryInfo, type Transcript, type TranscriptionJob, signHmacHex, signStandardWebhook } from "hookscribe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, harness, until } from "./helpers.js";
+import { type Harness, TEST_STORE, harness, until } from "./helpers.js";
 
 /**
  * The embedded receiver over real HTTP: every bad request gets its own status and touches
@@ -60,39 +60,6 @@ async function post(url: string, body: string | Uint8Array, headers: Record<stri
 /** Posts a correctly signed delivery. */
 function deliver(h: Harness, url: string, body: string): ReturnType<typeof post> {
   return post(url, body, signed(h.dev.webhookSecret, body));
-}
-
-interface DiskState {
-  /** Highest journal sequence number on disk (document or journal): grows with every write. */
-  head: number;
-  jobs: Record<string, { status: string; processed: boolean; jobId?: string; updatedAt: number }>;
-  inbox: Record<string, unknown>;
-}
-
-/**
- * What is on disk right now: the document with the journal replayed over it. Segments are read
- * before the document, so a compaction in between cannot hide an entry.
- */
-async function diskState(storePath: string): Promise<DiskState> {
-  const dir = `${storePath}.journal`;
-  const segments: string[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    segments.push(await readFile(`${dir}/${name}`, "utf8").catch(() => ""));
-  }
-  const doc = JSON.parse(await readFile(storePath, "utf8"));
-  let head = doc.journalSeq as number;
-  for (const text of segments) {
-    for (const line of text.split("\n").filter(Boolean)) {
-      const entry = JSON.parse(line) as { seq: number; changes: [string, "jobs" | "inbox" | "deadLetters", string, unknown?][] };
-      if (entry.seq <= doc.journalSeq) continue;
-      head = Math.max(head, entry.seq);
-      for (const [op, collection, key, value] of entry.changes) {
-        if (op === "put") doc[collection][key] = value;
-        else delete doc[collection][key];
-      }
-    }
-  }
-  return { head, jobs: doc.jobs, inbox: doc.inbox };
 }
 
 /** A raw TCP client, for what fetch cannot do: partial requests, stalls, chunked bodies. */
@@ -230,12 +197,12 @@ describe("receiver: a valid delivery", () => {
     expect(events.map((t) => t.jobId)).toEqual([p.jobId]);
 
     await h.client.close();
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(Object.values(doc.jobs)).toMatchObject([{ ref: p.ref, jobId: p.jobId, status: "completed", processed: true }]);
-    expect(doc.inbox).toEqual({});
-    expect(await readdir(`${h.storePath}.journal`)).toEqual([]);
-    const stored = JSON.parse(await readFile(`${h.storePath}.transcripts/${p.ref}.json`, "utf8"));
-    expect(stored.text).toBe(TEXT);
+    const stored = await h.stored();
+    expect(Object.values(stored.jobs)).toMatchObject([{ ref: p.ref, jobId: p.jobId, status: "completed", processed: true }]);
+    expect(stored.inbox).toEqual({});
+    // The JSON store folds its journal into the document at close.
+    if (TEST_STORE === "json") expect(await readdir(`${h.storePath}.journal`)).toEqual([]);
+    expect((await stored.transcript(p.ref))?.text).toBe(TEXT);
   });
 });
 
@@ -348,8 +315,8 @@ describe("receiver: bad requests get their own status and touch nothing", () => 
     expect(JSON.parse((await byName.get("body over maxBodyBytes with a Content-Length")!.send()).body).error).toContain(String(MAX));
   });
 
-  it("none of them changes the store on disk, and the next valid delivery is answered 200", async () => {
-    const before = await diskState(h.storePath);
+  it("none of them changes the store, and the next valid delivery is answered 200", async () => {
+    const before = await h.stored();
     expect(before.jobs[p.ref]).toMatchObject({ jobId: p.jobId, status: "queued", processed: false });
 
     const requests = badRequests();
@@ -358,11 +325,11 @@ describe("receiver: bad requests get their own status and touch nothing", () => 
       const { status } = await request.send();
       expect(status, request.name).toBe(request.expected);
     }
-    // Let anything a bad request might have queued reach the journal.
+    // Let anything a bad request might have queued reach the store.
     await new Promise((resolve) => setTimeout(resolve, 50));
 
-    const after = await diskState(h.storePath);
-    expect(after.head).toBe(before.head);
+    const after = await h.stored();
+    expect(after.writeMark).toBe(before.writeMark);
     expect(after.jobs).toEqual(before.jobs);
     expect(after.inbox).toEqual({});
     expect(p.job.status).toBe("queued");
@@ -373,9 +340,9 @@ describe("receiver: bad requests get their own status and touch nothing", () => 
     expect((await p.job).text).toBe(TEXT);
 
     await h.client.close();
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(Object.keys(doc.jobs)).toEqual([p.ref]);
-    expect(doc.jobs[p.ref]).toMatchObject({ status: "completed", processed: true });
+    const stored = await h.stored();
+    expect(Object.keys(stored.jobs)).toEqual([p.ref]);
+    expect(stored.jobs[p.ref]).toMatchObject({ status: "completed", processed: true });
   });
 });
 
@@ -419,10 +386,10 @@ describe("receiver: duplicates and stale states", () => {
     await h.client.close();
     expect(events.map((t) => t.jobId)).toEqual([p.jobId]);
 
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(Object.values(doc.jobs)).toMatchObject([{ jobId: p.jobId, status: "completed", processed: true }]);
-    expect(doc.inbox).toEqual({});
-    expect(doc.deadLetters).toEqual({});
+    const stored = await h.stored();
+    expect(Object.values(stored.jobs)).toMatchObject([{ jobId: p.jobId, status: "completed", processed: true }]);
+    expect(stored.inbox).toEqual({});
+    expect(stored.deadLetters).toEqual({});
   });
 
   it("answers a processing delivery that arrives after completed with 200 and keeps the job completed", async () => {
@@ -437,14 +404,14 @@ describe("receiver: duplicates and stale states", () => {
     // An error after completed is just as stale.
     expect((await deliver(h, p.url, JSON.stringify({ job_id: p.jobId, status: "error", error: "late" }))).status).toBe(200);
 
-    const state = await diskState(h.storePath);
+    const state = await h.stored();
     expect(state.jobs[p.ref]).toMatchObject({ status: "completed" });
     expect(p.statuses).toEqual(["queued", "completed"]);
 
     await h.client.close();
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(doc.jobs[p.ref]).toMatchObject({ status: "completed", processed: true });
-    expect(doc.jobs[p.ref].error).toBeUndefined();
+    const stored = await h.stored();
+    expect(stored.jobs[p.ref]).toMatchObject({ status: "completed", processed: true });
+    expect(stored.jobs[p.ref]!.error).toBeUndefined();
     await expect(h.restart().job(p.jobId)).resolves.toMatchObject({ text: TEXT });
   });
 });
@@ -514,7 +481,7 @@ describe("receiver: slow clients", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(statusLine(staller)).not.toMatch(/^HTTP\/1\.1 200/);
     expect(p.job.status).toBe("queued");
-    expect((await diskState(h.storePath)).jobs[p.ref]).toMatchObject({ status: "queued" });
+    expect((await h.stored()).jobs[p.ref]).toMatchObject({ status: "queued" });
 
     // A client that hangs up mid-body must not keep an in-flight delivery (and close()) waiting.
     const quitter = await RawClient.connect(h.client.receiverUrl!);
@@ -581,12 +548,13 @@ describe("receiver: close()", () => {
     await expect(a.job).resolves.toMatchObject({ jobId: a.jobId, text: TEXT });
     await expect(b.job).rejects.toMatchObject({ name: "AbortError" });
 
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(doc.jobs[a.ref]).toMatchObject({ jobId: a.jobId, status: "completed", processed: true });
-    expect(doc.jobs[b.ref]).toMatchObject({ jobId: b.jobId, status: "queued", processed: false });
-    expect(doc.inbox).toEqual({});
-    expect(await readdir(`${h.storePath}.journal`)).toEqual([]);
-    expect(JSON.parse(await readFile(`${h.storePath}.transcripts/${a.ref}.json`, "utf8")).text).toBe(TEXT);
+    const stored = await h.stored();
+    expect(stored.jobs[a.ref]).toMatchObject({ jobId: a.jobId, status: "completed", processed: true });
+    expect(stored.jobs[b.ref]).toMatchObject({ jobId: b.jobId, status: "queued", processed: false });
+    expect(stored.inbox).toEqual({});
+    // Flushed: the JSON store's journal is folded into its document.
+    if (TEST_STORE === "json") expect(await readdir(`${h.storePath}.journal`)).toEqual([]);
+    expect((await stored.transcript(a.ref))?.text).toBe(TEXT);
   });
 
   it("refuses deliveries after close() resolved, and a restarted client on the same store takes them", async () => {
@@ -736,7 +704,7 @@ describe("receiver: a client that goes away", () => {
     expect(h.logs.filter((entry) => entry.level === "error" || entry.level === "warn")).toEqual([]);
     expect(h.logs.some((entry) => entry.level === "debug" && /went away/.test(entry.msg ?? ""))).toBe(true);
     expect(deliveries).toEqual([]);
-    expect((await diskState(h.storePath)).jobs[p.ref]).toMatchObject({ status: "queued" });
+    expect((await h.stored()).jobs[p.ref]).toMatchObject({ status: "queued" });
   });
 });
 
@@ -844,7 +812,7 @@ describe("receiver: limits", () => {
     expect(Number(headerOf(answer!.head, "retry-after"))).toBeGreaterThan(0);
     expect(JSON.parse(answer!.body).error).toMatch(/retry later/);
     expect(refusedJob.job.status).toBe("queued");
-    expect((await diskState(h.storePath)).jobs[refusedJob.ref]).toMatchObject({ status: "queued", processed: false });
+    expect((await h.stored()).jobs[refusedJob.ref]).toMatchObject({ status: "queued", processed: false });
   });
 });
 

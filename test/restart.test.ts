@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { StoreDocument } from "../src/store/records.js";
-import { type Harness, SAMPLE_TEXT, countRefusedTranscriptWrites, fastProvider, freePort, harness, until } from "./helpers.js";
+import { type Harness, type StoredState, SAMPLE_TEXT, TEST_STORE, countRefusedTranscriptWrites, fastProvider, freePort, harness, itOnFiles, until } from "./helpers.js";
 
 /*
  * Process restarts, end to end: client A and client B share one store (and, where webhooks must
@@ -23,13 +22,13 @@ function collect(client: Transcriber): Transcript[] {
   return seen;
 }
 
-/** The store document as a restarted process finds it; read after the client wrote it at close(). */
-async function storeDocument(): Promise<StoreDocument> {
-  return JSON.parse(await readFile(h.storePath, "utf8")) as StoreDocument;
+/** What the store holds, as a restarted process finds it; read after the client closed. */
+function stored(): Promise<StoredState> {
+  return h.stored();
 }
 
-function jobOf(doc: StoreDocument, jobId: string) {
-  return Object.values(doc.jobs).find((job) => job.jobId === jobId);
+function jobOf(state: StoredState, jobId: string) {
+  return Object.values(state.jobs).find((job) => job.jobId === jobId);
 }
 
 /** The emulator's provider, except that fetching a result always fails (an outage of its result API). */
@@ -75,7 +74,7 @@ describe("restarts", () => {
     // The provider tries, nothing listens, it will retry.
     await until(() => h.dev.job(jobId)?.deliveries.completed?.lastError !== undefined);
     expect(h.dev.job(jobId)!.deliveries.completed!.state).toBe("pending");
-    expect(jobOf(await storeDocument(), jobId)).toMatchObject({ processed: false });
+    expect(jobOf(await stored(), jobId)).toMatchObject({ processed: false });
 
     const b = h.restart();
     const bEvents = collect(b);
@@ -88,7 +87,7 @@ describe("restarts", () => {
     await b.close();
     expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
     expect(aEvents).toEqual([]);
-    expect(jobOf(await storeDocument(), jobId)).toMatchObject({ status: "completed", processed: true });
+    expect(jobOf(await stored(), jobId)).toMatchObject({ status: "completed", processed: true });
     expect(h.dev.stats.statusFetches).toBe(0);
 
     // A third lifetime gets the same webhook again: acked, nothing announced, job(id) from the store.
@@ -100,7 +99,7 @@ describe("restarts", () => {
     expect(await c.job(jobId)).toEqual(transcript);
     await c.close();
     expect(cEvents).toEqual([]);
-    expect(Object.keys((await storeDocument()).inbox)).toEqual([]);
+    expect(Object.keys((await stored()).inbox)).toEqual([]);
   });
 
   it("a delivery acked and stored but not processed before A stopped is processed on B's start(), announced once", async () => {
@@ -118,7 +117,7 @@ describe("restarts", () => {
     expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
     expect(aEvents).toEqual([]);
 
-    const left = await storeDocument();
+    const left = await stored();
     expect(jobOf(left, jobId)).toMatchObject({ status: "completed", processed: false });
     expect(Object.values(left.inbox)).toMatchObject([{ jobId, event: { status: "completed" } }]);
     expect(left.deadLetters).toEqual({});
@@ -133,7 +132,7 @@ describe("restarts", () => {
     expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
     expect(h.dev.stats.statusFetches).toBe(1);
 
-    const done = await storeDocument();
+    const done = await stored();
     expect(jobOf(done, jobId)).toMatchObject({ processed: true });
     expect(done.inbox).toEqual({});
   });
@@ -161,7 +160,7 @@ describe("restarts", () => {
     const unknown = await settle(b.job("no-such-job"));
     expect(unknown.error).toBeInstanceOf(UnknownJobError);
     expect((unknown.error as UnknownJobError).jobId).toBe("no-such-job");
-    expect((unknown.error as Error).message).toContain(h.storePath);
+    expect((unknown.error as Error).message).toContain(h.location);
 
     expect(h.dev.stats.requests).toBe(requests);
   });
@@ -203,15 +202,16 @@ describe("restarts", () => {
     expect(bEvents.map((t) => t.jobId)).toEqual([jobId]);
     expect(aEvents).toEqual([]);
     expect(h.dev.stats.statusFetches).toBe(1);
-    const doc = await storeDocument();
-    expect(doc.deadLetters).toEqual({});
-    expect(doc.inbox).toEqual({});
-    expect(jobOf(doc, jobId)).toMatchObject({ processed: true });
+    const state = await stored();
+    expect(state.deadLetters).toEqual({});
+    expect(state.inbox).toEqual({});
+    expect(jobOf(state, jobId)).toMatchObject({ processed: true });
   });
 });
 
 describe("a store that could not write", () => {
-  it("leaves a delivery it failed to process for the next start instead of dead-lettering it, and B finishes the job", async () => {
+  // The failure is made on the file system (the transcripts folder becomes a file).
+  itOnFiles("leaves a delivery it failed to process for the next start instead of dead-lettering it, and B finishes the job", async () => {
     h = await harness({ client: { retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 } } });
     const refused = countRefusedTranscriptWrites();
     const a = h.client;
@@ -227,7 +227,7 @@ describe("a store that could not write", () => {
     await until(() => refused() > 0);
     await a.close();
     expect(((await settle(jobA)).error as Error).name).toBe("AbortError");
-    const left = await storeDocument();
+    const left = await stored();
     expect(left.deadLetters).toEqual({});
     expect(jobOf(left, jobId)).toMatchObject({ status: "completed", processed: false });
 
@@ -248,7 +248,8 @@ describe("kill -9", () => {
     // One process (tsx as a loader, not its CLI, which would run the script in a grandchild).
     const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/crashing-client.ts"], {
       cwd: new URL("..", import.meta.url),
-      env: { ...process.env, DEV_URL: h.dev.url, DEV_API_KEY: h.dev.apiKey, DEV_SECRET: h.dev.webhookSecret, STORE_PATH: h.storePath },
+      // The child builds its store as the harness does: the same file, or the same schema.
+      env: { ...process.env, DEV_URL: h.dev.url, DEV_API_KEY: h.dev.apiKey, DEV_SECRET: h.dev.webhookSecret, STORE_PATH: h.storePath, HOOKSCRIBE_TEST_STORE: TEST_STORE },
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, rejection, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, itOnFiles, rejection, until } from "./helpers.js";
 import { type ResultProxy, startResultProxy } from "./result-proxy.js";
 
 let h: Harness;
@@ -15,6 +15,9 @@ async function deadUrl(): Promise<string> {
 describe("deadline", () => {
   it("asks the provider once, rejects with the job id, and a late webhook still resolves client.job(id)", async () => {
     h = await harness({ dev: { processingDelayMs: 400 } });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await h.client.start();
     const job = h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 });
     const error = await rejection(job);
     expect(error).toBeInstanceOf(TranscriptionTimeoutError);
@@ -137,7 +140,8 @@ describe("review regressions", () => {
     expect(await client.deadLetters()).toEqual([]);
   });
 
-  it("a full result whose storing failed is stored once the store can write again, without a dead letter", async () => {
+  // The failure is made on the file system (the transcripts folder becomes a file).
+  itOnFiles("a full result whose storing failed is stored once the store can write again, without a dead letter", async () => {
     h = await harness({ dev: { retryDelaysMs: [] }, client: { retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 5 } } });
     await h.client.start();
     const transcripts = `${h.storePath}.transcripts`;
@@ -243,6 +247,9 @@ describe("the deadline's status check is one request", () => {
     proxy = await startResultProxy(h.dev.url);
     proxy.answerResults(answer);
     const client = h.restart({ provider: fastProvider(h.dev, { baseUrl: proxy.url, requestTimeoutMs: 100, retry: { limit: 4, minDelayMs: 5, maxDelayMs: 10 } }) });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await client.start();
     return rejection(client.transcribe("https://audio.example/deadline.wav", { timeoutMs: 100 }));
   }
 

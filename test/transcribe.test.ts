@@ -1,9 +1,9 @@
-import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { SubmitError, TranscriptionError, type Transcript } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, harness, rejection, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, fastProvider, harness, itOnFiles, rejection, until } from "./helpers.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
@@ -14,9 +14,10 @@ function collect(h: Harness): Transcript[] {
   return seen;
 }
 
-async function storeDocument(h: Harness) {
+/** What the store holds once the client closed (the file, or the tables on PostgreSQL). */
+async function storedAfterClose(h: Harness) {
   await h.client.close();
-  return JSON.parse(await readFile(h.storePath, "utf8"));
+  return h.stored();
 }
 
 describe("transcribe() end to end against the emulator", () => {
@@ -41,12 +42,11 @@ describe("transcribe() end to end against the emulator", () => {
     expect(h.dev.stats.submits).toBe(1);
     expect(h.dev.stats.statusFetches).toBe(0);
 
-    // The file on disk (not a memory adapter) holds the finished job and its transcript.
-    const doc = await storeDocument(h);
-    const [record] = Object.values(doc.jobs) as { jobId: string; status: string; processed: boolean; ref: string }[];
-    expect(record).toMatchObject({ jobId, status: "completed", processed: true });
-    const stored = JSON.parse(await readFile(`${h.storePath}.transcripts/${record!.ref}.json`, "utf8"));
-    expect(stored.text).toBe(SAMPLE_TEXT);
+    // The store itself (the file on disk, or the tables; not a memory adapter) holds the finished job and its transcript.
+    const stored = await storedAfterClose(h);
+    const records = Object.values(stored.jobs);
+    expect(records).toMatchObject([{ jobId, status: "completed", processed: true }]);
+    expect((await stored.transcript(records[0]!.ref))?.text).toBe(SAMPLE_TEXT);
   });
 
   it("fetches a thin delivery's result exactly once", async () => {
@@ -64,9 +64,9 @@ describe("transcribe() end to end against the emulator", () => {
     // processing + completed, each sent 1 + 3 times, for 3 jobs
     await until(() => h.dev.stats.webhooksDelivered === 3 * 2 * 4);
     expect(events.map((t) => t.jobId).sort()).toEqual(transcripts.map((t) => t.jobId).sort());
-    const doc = await storeDocument(h);
-    expect(Object.keys(doc.jobs)).toHaveLength(3);
-    expect(Object.keys(doc.inbox)).toHaveLength(0);
+    const stored = await storedAfterClose(h);
+    expect(Object.keys(stored.jobs)).toHaveLength(3);
+    expect(Object.keys(stored.inbox)).toHaveLength(0);
   });
 
   it("ignores a stale status that arrives after the terminal one", async () => {
@@ -76,8 +76,8 @@ describe("transcribe() end to end against the emulator", () => {
     await job;
     await until(() => h.dev.stats.webhooksDelivered === 2);
     expect(statuses).toEqual(["queued", "completed"]);
-    const doc = await storeDocument(h);
-    expect(Object.values(doc.jobs)).toMatchObject([{ status: "completed", processed: true }]);
+    const stored = await storedAfterClose(h);
+    expect(Object.values(stored.jobs)).toMatchObject([{ status: "completed", processed: true }]);
   });
 
   it("resolves when the webhook arrives before the submit's answer", async () => {
@@ -160,7 +160,7 @@ describe("transcribe() end to end against the emulator", () => {
     for (const entry of aboutJobs) expect(entry.obj).toHaveProperty("jobId");
   });
 
-  it("keeps no file world-readable", async () => {
+  itOnFiles("keeps no file world-readable", async () => {
     h = await harness();
     await h.client.transcribe("https://audio.example/mode.wav");
     await h.client.close();

@@ -177,6 +177,9 @@ describe("assemblyAIProvider against the assemblyai dialect", () => {
 
   it("at the deadline asks GET /v2/transcript/{id} once; the late webhook still resolves client.job(id)", async () => {
     h = await aaiHarness({ processingDelayMs: 400 });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await h.client.start();
     const error = await rejection(h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 }));
     expect(error).toBeInstanceOf(TranscriptionTimeoutError);
     expect(h.dev.stats.statusFetches).toBe(1);

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import {
   ConfigurationError,
   type DeepgramProviderOptions,
@@ -128,9 +127,9 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     await until(() => h.dev.stats.webhooksDelivered === 3);
     expect(events.map((t) => t.jobId)).toEqual([transcript.jobId]);
     await h.client.close();
-    const doc = JSON.parse(await readFile(h.storePath, "utf8"));
-    expect(Object.values(doc.jobs)).toMatchObject([{ status: "completed", processed: true }]);
-    expect(Object.keys(doc.inbox)).toHaveLength(0);
+    const stored = await h.stored();
+    expect(Object.values(stored.jobs)).toMatchObject([{ status: "completed", processed: true }]);
+    expect(Object.keys(stored.inbox)).toHaveLength(0);
   });
 
   it("a late failure after the result changes nothing (Deepgram has no stale status of its own to send out of order)", async () => {
@@ -169,6 +168,9 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
 
   it("at the deadline asks nothing (Deepgram has no status endpoint); a late callback still resolves client.job(id)", async () => {
     h = await deepgramHarness({ processingDelayMs: 300 });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await h.client.start();
     const job = h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 });
     const error = await rejection(job);
     expect(error).toBeInstanceOf(TranscriptionTimeoutError);

@@ -155,6 +155,9 @@ describe("gladiaProvider against the gladia dialect", () => {
 
   it("at the deadline asks GET /v2/pre-recorded/{id} once: still processing → timeout; done → the result", async () => {
     h = await gladiaHarness({ processingDelayMs: 400 });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await h.client.start();
     const slow = await rejection(h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 }));
     expect(slow).toBeInstanceOf(TranscriptionTimeoutError);
     expect(slow.message).toContain("processing");

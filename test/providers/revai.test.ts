@@ -178,6 +178,9 @@ describe("revAIProvider against the revai dialect", () => {
 
   it("at the deadline asks once (the job details only, while in progress), and a late webhook still resolves job(id)", async () => {
     h = await revHarness({ processingDelayMs: 400 });
+    // Started first: the deadline counts from the call and includes opening the store (slower on
+    // PostgreSQL); these 100 ms are for the job.
+    await h.client.start();
     const job = h.client.transcribe("https://audio.example/slow.wav", { timeoutMs: 100 });
     const error = await rejection(job);
     expect(error).toBeInstanceOf(TranscriptionTimeoutError);
