@@ -1,14 +1,18 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Transcriber } from "hookscribe";
+import { postgresStore } from "hookscribe/postgres";
+import pg from "pg";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
-import { FAST_DEV, SAMPLE_TEXT, freePort, until } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, fastProvider, freePort, until } from "./helpers.js";
 
 /*
  * The built `hookscribe` binary (npm test builds it first), spawned as a user would run it:
@@ -293,5 +297,195 @@ describe("--help", () => {
     const result = await run([...command.split(" "), "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Example:\n\s+\$ hookscribe /);
+  });
+});
+
+/*
+ * The PostgreSQL store from the command line, against the machine's real server, on a schema of
+ * this block's own (dropped afterwards). Never skipped: no server is a failure.
+ */
+describe("store commands on PostgreSQL (--database-url, DATABASE_URL)", () => {
+  const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const SCHEMA = `hookscribe_cli_${randomBytes(6).toString("hex")}`;
+
+  afterAll(async () => {
+    const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("jobs, job, dlq list and dlq replay read and work the store a Transcriber wrote; transcribe writes to it", async () => {
+    // Thin webhooks, so the worker fetches each result: failing fetches make a dead letter.
+    const d = await emulator({ faults: { thinPayloads: true } });
+    const base = fastProvider(d);
+    let resultsDown = false;
+    const client = new Transcriber({
+      provider: {
+        ...base,
+        async fetchResult(jobId, options) {
+          if (resultsDown) throw new Error("result endpoint down");
+          return base.fetchResult!(jobId, options);
+        },
+      },
+      receiver: { port: 0 },
+      store: postgresStore({ connectionString: DATABASE_URL, schema: SCHEMA, probeIntervalMs: 20 }),
+      retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 10 },
+    });
+    let done: string;
+    let dead: string;
+    try {
+      done = (await client.transcribe("https://audio.example/pg-done.wav")).jobId;
+      resultsDown = true;
+      dead = await client.transcribe("https://audio.example/pg-dead.wav").submitted;
+      await until(async () => (await client.deadLetters()).length === 1, 10_000);
+    } finally {
+      await client.close();
+    }
+
+    const flag = ["--database-url", DATABASE_URL, "--schema", SCHEMA];
+    const env = { DATABASE_URL };
+
+    const jobs = await run(["jobs", ...flag]);
+    expect(jobs.stderr).toBe("");
+    expect(jobs.code).toBe(0);
+    const rows = jobs.stdout.trim().split("\n").map((line) => line.split("\t"));
+    // Newest first: job id, status, created, finished.
+    expect(rows.map((row) => row.slice(0, 2))).toEqual([
+      [dead, "completed"],
+      [done, "completed"],
+    ]);
+    for (const row of rows) expect(row[3]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+
+    const text = await run(["job", done, "--format", "text", "--schema", SCHEMA], env);
+    expect(text).toMatchObject({ code: 0, stdout: `${SAMPLE_TEXT}\n` });
+    const notYet = await run(["job", dead, "--schema", SCHEMA], env);
+    expect(notYet.code).toBe(3);
+    expect(notYet.stderr).toContain(`job ${dead} is completed, no transcript yet`);
+    const unknown = await run(["job", "job_nope", ...flag]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`No job job_nope in the store postgres://`);
+
+    const letters = await run(["dlq", "list", "--schema", SCHEMA], env);
+    expect(letters.code).toBe(0);
+    const [letter, ...more] = letters.stdout.trim().split("\n");
+    expect(more).toEqual([]);
+    const [letterId, letterJob, attempts, failedAt, error] = letter!.split("\t");
+    expect({ letterJob, attempts, error }).toEqual({ letterJob: dead, attempts: "2 attempts", error: "result endpoint down" });
+    expect(new Date(failedAt!).toISOString()).toBe(failedAt);
+    const json = await run(["dlq", "list", "--json", ...flag]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: letterId, jobId: dead, attempts: 2, error: "result endpoint down" });
+
+    // The emulator's results are fine: a replay from the command line processes the letter.
+    const replay = await run(["dlq", "replay", letterId!, "--base-url", d.url, "--api-key", d.apiKey, "--webhook-secret", d.webhookSecret, "--schema", SCHEMA], env);
+    expect(replay.stderr).toContain(`dead letter ${letterId} processed`);
+    expect(replay.code).toBe(0);
+    expect((await run(["dlq", "list", ...flag])).stdout).toBe("");
+    expect((await run(["job", dead, ...flag])).stdout).toBe(`${SAMPLE_TEXT}\n`);
+
+    // `transcribe` (like `serve`) runs on the shared store too.
+    const transcribed = await run(["transcribe", "https://audio.example/pg-cli.wav", "--base-url", d.url, "--api-key", d.apiKey, "--webhook-secret", d.webhookSecret, "--port", "0", "--schema", SCHEMA], env);
+    expect(transcribed).toMatchObject({ code: 0, stdout: `${SAMPLE_TEXT}\n` });
+    const cliJob = /completed (job_\w+)/.exec(transcribed.stderr)?.[1];
+    expect(cliJob).toBeDefined();
+    const listed = await run(["jobs", "--json", ...flag]);
+    expect(listed.stdout.trim().split("\n").map((line) => JSON.parse(line).jobId)).toEqual([cliJob, dead, done]);
+    // Nothing of the file store was touched.
+    expect(existsSync(join(dir, ".hookscribe"))).toBe(false);
+  });
+
+  it("serve on the shared store resolves a job a Transcriber submitted elsewhere", async () => {
+    const d = await emulator({ processingDelayMs: 300 });
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    // The submitting client's own receiver is not where the webhook goes: the CLI's `serve` is.
+    const client = new Transcriber({
+      provider: fastProvider(d),
+      receiver: { port: 0, publicUrl },
+      store: postgresStore({ connectionString: DATABASE_URL, schema: SCHEMA, probeIntervalMs: 20 }),
+    });
+    const serve = spawn(process.execPath, [CLI, "serve", "--base-url", d.url, "--api-key", d.apiKey, "--webhook-secret", d.webhookSecret, "--port", String(port), "--schema", SCHEMA], {
+      cwd: dir,
+      env: { ...process.env, DATABASE_URL },
+    });
+    children.push(serve);
+    let stderr = "";
+    serve.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await until(() => stderr.includes("receiver listening"), 10_000);
+      expect(stderr).toContain(`receiver listening on ${publicUrl}`);
+      const transcript = await client.transcribe("https://audio.example/pg-serve.wav");
+      expect(transcript.text).toBe(SAMPLE_TEXT);
+    } finally {
+      await client.close();
+    }
+    serve.kill("SIGTERM");
+    expect(await new Promise((resolve) => serve.once("exit", resolve))).toBe(0);
+  });
+
+  it("refuses --store with --database-url (exit 2, one line), lets an explicit --store beat DATABASE_URL, never prints the password", async () => {
+    const both = await run(["jobs", "--store", join(dir, "store.json"), "--database-url", DATABASE_URL]);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim().split("\n")).toHaveLength(1);
+    expect(both.stderr).toMatch(/give --store .* or --database-url .*, not both/);
+
+    // A flag beats the environment: the file store it names is read (here: not there).
+    const fileWins = await run(["jobs", "--store", join(dir, "elsewhere.json")], { DATABASE_URL });
+    expect(fileWins.code).toBe(2);
+    expect(fileWins.stderr).toMatch(/No store here yet.*elsewhere\.json/);
+
+    const schemaAlone = await run(["jobs", "--schema", SCHEMA, "--store", join(dir, "store.json")]);
+    expect(schemaAlone.code).toBe(2);
+    expect(schemaAlone.stderr).toContain("--schema is the PostgreSQL schema");
+
+    // Nothing listens on port 1: the error names host, port, database and schema only.
+    const secret = "hunter2-do-not-print";
+    for (const args of [
+      ["jobs", "--database-url", `postgres://hookscribe:${secret}@127.0.0.1:1/test`],
+      ["dlq", "list", "--schema", "not_there"],
+      ["transcribe", "https://audio.example/x.wav", "--base-url", "http://127.0.0.1:9", "--api-key", "k", "--webhook-secret", "s", "--port", "0"],
+    ]) {
+      const result = await run(args, { DATABASE_URL: `postgres://hookscribe:${secret}@127.0.0.1:1/test` });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/unreachable.*\(store: postgres:\/\/127\.0\.0\.1:1\/test \(schema \w+\)\)/);
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+    // A schema without hookscribe's tables is not created by a read.
+    const missing = await run(["jobs", "--schema", "hookscribe_cli_not_there"], { DATABASE_URL });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("No store here yet");
+    const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      expect((await admin.query("SELECT 1 FROM pg_namespace WHERE nspname = 'hookscribe_cli_not_there'")).rowCount).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("works without pg installed; --database-url then says to install it", async () => {
+    // The built CLI next to a node_modules that holds everything but pg.
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const app = join(dir, "app");
+    await mkdir(join(app, "node_modules"), { recursive: true });
+    await cp(join(root, "dist"), join(app, "dist"), { recursive: true });
+    await cp(join(root, "package.json"), join(app, "package.json"));
+    for (const name of await readdir(join(root, "node_modules"))) {
+      if (name !== "pg") await symlink(join(root, "node_modules", name), join(app, "node_modules", name));
+    }
+    const runApp = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<Run>((resolve) => {
+        execFile(process.execPath, [join(app, "dist", "cli.js"), ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+        });
+      });
+    const file = await runApp(["jobs", "--store", join(dir, "none.json")]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/No store here yet/);
+    const postgres = await runApp(["jobs"], { DATABASE_URL });
+    expect(postgres.code).toBe(2);
+    expect(postgres.stderr).toMatch(/^hookscribe: .*install pg to use --database-url/);
+    expect(postgres.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

@@ -18,6 +18,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   "gladia.ts": [/^[0-9a-f-]{36} hello from the gladia emulator\n5 words, "hello" from 0 s to 0\.4 s, language en$/m],
   "langchain-tool.ts": [/^text: the meeting moves to thursday at ten$/m, /^json: job job_\w+, 7 words, "meeting" at 0\.4 s$/m],
   "metrics.ts": [/^hookscribe_deliveries_total\{http_response_status_code="200",outcome="accepted",[^}]*\} 4$/m, /^hookscribe_worker_backlog\{[^}]*\} 0$/m],
+  "postgres.ts": [/^job_\w+ hello from the postgres store$/m, /^job_\w+: completed, in postgres:\/\/[^@\s]+ \(schema hookscribe_example\)$/m],
   "pick-up-after-restart.ts": [/^submitted (job_\w+), then the process stopped\npicked up \1: picked up after a restart$/m],
   "revai.ts": [/^[A-Za-z0-9]{12} Hello from the Rev\.ai emulator\.\n5 words, the last "emulator\." ending at 2 s; speaker 0; metadata \{"customer":"c-42"\}$/m],
   "speechmatics.ts": [/^[a-z0-9]{10} Hello from the Speechmatics emulator\.\n5 words, the last "emulator\." ending at 2 s; language en; customer c-42$/m],

@@ -26,7 +26,7 @@ Example:
     )
     .action(async (flags: McpFlags) => {
       const logger = jsonLinesLogger();
-      const handle = await serveMcpOverStdio(clientFrom(flags, { logger }), { logger, timeoutMs: flags.timeout });
+      const handle = await serveMcpOverStdio(await clientFrom(flags, { logger }), { logger, timeoutMs: flags.timeout });
       const stopped = untilStopped();
       await Promise.race([handle.closed, stopped.then(() => handle.close())]);
       await handle.closed;

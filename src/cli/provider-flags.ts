@@ -5,9 +5,20 @@ import type { Logger } from "../shared/logger.js";
 import type { Provider } from "../providers/provider.js";
 import { CLI_PROVIDERS, CLI_PROVIDER_NAMES, type CliProviderName } from "./cli-providers.js";
 import { Transcriber } from "../transcriber.js";
+import { SCHEMA_NAME } from "../store/postgres/sql-identifier.js";
+import { loadPostgres } from "./postgres-loader.js";
+
+/** Which store a command uses: the JSON file, or the PostgreSQL store replicas share. */
+export interface StoreFlags {
+  store: string;
+  /** `--database-url` or `DATABASE_URL`: the PostgreSQL store instead of the file. */
+  databaseUrl?: string;
+  /** The PostgreSQL schema of hookscribe's tables (with `databaseUrl`). */
+  schema: string;
+}
 
 /** Flags every command that talks to a provider shares. */
-export interface ProviderFlags {
+export interface ProviderFlags extends StoreFlags {
   provider: CliProviderName;
   baseUrl?: string;
   region?: string;
@@ -16,11 +27,66 @@ export interface ProviderFlags {
   publicUrl?: string;
   host: string;
   port: number;
-  store: string;
 }
 
+/**
+ * `--store`, or `--database-url` (or `DATABASE_URL`) and `--schema`: the file or the PostgreSQL
+ * store. An explicit `--store` with `--database-url` is a usage error; an explicit `--store` wins
+ * over a `DATABASE_URL` in the environment (a flag beats the environment).
+ */
 export function addStoreFlag(command: Command): Command {
-  return command.option("--store <path>", "the store file (its journal and transcripts sit beside it)", DEFAULTS.storePath);
+  return command
+    .option("--store <path>", "the JSON store file (its journal and transcripts sit beside it)", DEFAULTS.storePath)
+    .addOption(
+      new Option(
+        "--database-url <url>",
+        "use the PostgreSQL store replicas share instead of the file: postgres://user:password@host:5432/database (prefer DATABASE_URL: it keeps the password out of the process list)",
+      )
+        .env("DATABASE_URL")
+        .argParser(parseDatabaseUrl),
+    )
+    .addOption(new Option("--schema <name>", "PostgreSQL schema of hookscribe's tables (with --database-url)").default(DEFAULT_SCHEMA).argParser(parseSchema))
+    .hook("preAction", (_hooked, actionCommand) => chooseStore(actionCommand));
+}
+
+const DEFAULT_SCHEMA = "hookscribe";
+
+/** Checks the flags `addStoreFlag` added, once they are all parsed; drops a `DATABASE_URL` an explicit `--store` overrides. */
+function chooseStore(command: Command): void {
+  const source = (key: keyof StoreFlags) => command.getOptionValueSource(key);
+  const { databaseUrl } = command.opts<Partial<StoreFlags>>();
+  if (databaseUrl !== undefined && (source("store") === "cli" || databaseUrl === "")) {
+    if (source("databaseUrl") !== "env") {
+      throw new ConfigurationError(
+        databaseUrl === "" ? "--database-url is empty" : "give --store (the JSON file) or --database-url (the PostgreSQL store), not both",
+      );
+    }
+    // An empty DATABASE_URL is no URL; an explicit --store beats the environment.
+    command.setOptionValueWithSource("databaseUrl", undefined, "default");
+  }
+  if (source("schema") === "cli" && command.opts<Partial<StoreFlags>>().databaseUrl === undefined) {
+    throw new ConfigurationError("--schema is the PostgreSQL schema: give it with --database-url (or DATABASE_URL)");
+  }
+}
+
+/** `value` if it is a PostgreSQL URL. The URL is never repeated in a message: it may hold a password. */
+function parseDatabaseUrl(value: string): string {
+  if (value === "") return value;
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    throw new ConfigurationError("--database-url (or DATABASE_URL) is not a URL; expected postgres://user:password@host:5432/database");
+  }
+  if (protocol !== "postgres:" && protocol !== "postgresql:") {
+    throw new ConfigurationError(`--database-url (or DATABASE_URL) must be a postgres:// or postgresql:// URL, not ${protocol}//…`);
+  }
+  return value;
+}
+
+function parseSchema(value: string): string {
+  if (!SCHEMA_NAME.test(value)) throw new ConfigurationError(`--schema must be lower-case letters, digits and _, starting with a letter or _, at most 48 characters; got ${JSON.stringify(value)}`);
+  return value;
 }
 
 export function addProviderFlags(command: Command): Command {
@@ -67,12 +133,17 @@ export function providerFrom(flags: ProviderFlags): Provider {
   });
 }
 
-/** A client built from the shared flags. */
-export function clientFrom(flags: ProviderFlags, extra: { logger?: Logger; timeoutMs?: number; port?: number; provider?: Provider } = {}): Transcriber {
+/**
+ * A client built from the shared flags, on the JSON file or, with `--database-url`, on the
+ * PostgreSQL store (loaded only then: `pg` is an optional peer dependency).
+ */
+export async function clientFrom(flags: ProviderFlags, extra: { logger?: Logger; timeoutMs?: number; port?: number; provider?: Provider } = {}): Promise<Transcriber> {
+  const provider = extra.provider ?? providerFrom(flags);
+  const store = flags.databaseUrl === undefined ? { storePath: flags.store } : { store: (await loadPostgres()).sharedStore(flags.databaseUrl, flags.schema) };
   return new Transcriber({
-    provider: extra.provider ?? providerFrom(flags),
+    provider,
     receiver: { host: flags.host, port: extra.port ?? flags.port, publicUrl: flags.publicUrl },
-    storePath: flags.store,
+    ...store,
     logger: extra.logger,
     ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
   });

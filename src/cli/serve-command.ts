@@ -13,10 +13,13 @@ export function registerServe(program: Command): void {
       `
 Example:
   $ hookscribe serve --port 8787 --public-url https://hooks.example.com --store .hookscribe/store.json
-  {"time":"…","statusCode":200,"outcome":"accepted","jobId":"job_…","provider":"generic","durationMs":2}`,
+  {"time":"…","statusCode":200,"outcome":"accepted","jobId":"job_…","provider":"generic","durationMs":2}
+
+  One replica of several behind a load balancer, sharing jobs through PostgreSQL:
+  $ DATABASE_URL=postgres://hookscribe@db.internal:5432/app hookscribe serve --host 0.0.0.0 --port 8787 --public-url https://hooks.example.com`,
     )
     .action(async (flags: ProviderFlags) => {
-      const client = clientFrom(flags, { logger: jsonLinesLogger() });
+      const client = await clientFrom(flags, { logger: jsonLinesLogger() });
       client.on("delivery", (info) => writeJsonLine(process.stdout, info));
       await client.start();
       process.stderr.write(`hookscribe: receiver listening on ${client.receiverUrl} (Ctrl-C to stop)\n`);

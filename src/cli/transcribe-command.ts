@@ -50,7 +50,7 @@ async function transcribe(audio: string, flags: TranscribeFlags): Promise<void> 
       `${audio} is a local file: ${provider.name} downloads it from this machine's receiver, so it needs --public-url, the address that forwards to the receiver (a reverse proxy or a tunnel)`,
     );
   }
-  const client = clientFrom(flags, { timeoutMs: flags.timeout, provider });
+  const client = await clientFrom(flags, { timeoutMs: flags.timeout, provider });
   const progress = new Progress();
   const options = { language: flags.language, onStatus: progress.update.bind(progress) };
   const job = isUrl ? client.transcribe(audio, options) : client.transcribeFile(audio, options);
