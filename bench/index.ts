@@ -5,6 +5,7 @@ import { attackChecks, attackGoals, attackTable, receiverAttack } from "./receiv
 import { receiverChecks, receiverGoals, receiverTable, receiverThroughput } from "./receiver-throughput.js";
 import { sdkPollingVsWebhook, sdkTable } from "./sdk-polling-vs-webhook.js";
 import { compactionGoals, compactionTable, storeCompaction } from "./store-compaction.js";
+import { scaleOut, scaleOutChecks, scaleOutGoals, scaleOutTable } from "./scale-out.js";
 import { storeTable, storeWrites } from "./store-write.js";
 import { sustainedGoals, sustainedLoad, sustainedTable } from "./sustained-load.js";
 
@@ -55,6 +56,11 @@ const BENCHMARKS = {
     const sustained = await sustainedLoad();
     console.log(`${sustainedTable(sustained)}\n`);
     return { sustainedLoad: { goals: sustainedGoals, ...sustained } };
+  },
+  h: async () => {
+    const scaled = await scaleOut();
+    console.log(`${scaleOutTable(scaled)}\n`);
+    return { scaleOut: { goals: scaleOutGoals, ...scaled, checks: scaleOutChecks(scaled) } };
   },
 };
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 /** What a server knows after the load: how many jobs it resolved (if it resolves jobs at all). */
 export interface ServerReport {
   resolved?: number;
+  /** When the last job was resolved (`Date.now()`, the clock every process on the machine shares). */
+  lastResolvedAt?: number;
 }
 
 type ToChild = { type: "start"; config: unknown } | { type: "finish" };
