@@ -194,6 +194,33 @@ describe(tmpfsTitle("FileJobStore on a full disk"), () => {
   });
 });
 
+describe(tmpfsTitle("FileJobStore's transcript log on a full disk"), () => {
+  onTmpfs("a transcript the disk takes only in part completes nothing, leaves no segment behind, and is stored whole once there is room", async () => {
+    const path = join(await mountTmpfs("2m"), "state", "store.json");
+    const store = await openStore(path);
+    const job = jobRecord("a1");
+    await store.createJob(job);
+    const { deliveryId } = (await store.changeStatus("a1", completedChange(job))) as { deliveryId: string };
+    const ballast = await fillDisk(mountPoint!, 8 * 1024);
+
+    // 64 KiB of words does not fit in what is left: the log's write is short and fails.
+    const transcript: Transcript = { jobId: job.jobId!, provider: "generic", status: "completed", text: "z".repeat(64 * 1024), words: [], raw: {} };
+    await expect(store.completeDelivery(deliveryId, { kind: "completed", transcript }, Date.now())).rejects.toBeInstanceOf(StoreError);
+    expect(store.healthy()).toBe(false);
+    expect(await store.job("a1")).toMatchObject({ processed: false });
+    expect((await store.pendingDelivery("a1"))?.id).toBe(deliveryId);
+    // (The store's health probe writes and removes a file of its own there meanwhile.)
+    expect((await readdir(`${path}.transcripts`)).filter((name) => name !== ".probe")).toEqual([]);
+
+    await unlink(ballast);
+    await store.whenHealthy();
+    expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript }, Date.now())).toBe(true);
+    const restarted = await openStore(path);
+    expect(await restarted.job("a1")).toMatchObject({ processed: true });
+    expect(await restarted.readTranscript("a1")).toEqual(transcript);
+  });
+});
+
 describe("FileJobStore when its folder is removed", () => {
   it("refuses writes (never into the removed files), waits for the folder, then rewrites everything acked and goes on", async () => {
     const store = await openStore();

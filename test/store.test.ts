@@ -103,7 +103,18 @@ function transcriptOf(job: JobRecord): Transcript {
 }
 
 const journalDir = () => `${storePath}.journal`;
-const transcriptFile = (ref: string) => `${storePath}.transcripts/${ref}.json`;
+const transcriptsDir = () => `${storePath}.transcripts`;
+
+/** The transcript log's segment files, in order. */
+async function transcriptSegments(at = transcriptsDir()): Promise<string[]> {
+  return (await readdir(at)).filter((name) => /^transcripts-\d{10}\.ndjson$/.test(name)).sort();
+}
+
+/** Stores `transcript` as the worker does: the job's terminal event, then its completion. */
+async function complete(store: FileJobStore, job: JobRecord, transcript: Transcript): Promise<void> {
+  const deliveryId = await accept(store, job.ref, terminalChange(job));
+  expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript }, Date.now())).toBe(true);
+}
 
 async function segmentNames(): Promise<string[]> {
   if (!existsSync(journalDir())) return [];
@@ -207,7 +218,6 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
       const deliveryId = await accept(first, b.ref, change);
       const done = finished(b, change);
       const delivery = deliveryOf(change, b.ref, deliveryId);
-      await first.writeTranscript(b.ref, transcriptOf(b));
       // No close(), no compaction: the process dies right after the acks.
       expect((await readDocument()).jobs).toEqual({});
 
@@ -220,7 +230,6 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
       // Every delivery not processed yet, handed to the new process's worker.
       expect(await second.takeOver()).toEqual([delivery]);
       expect(second.unprocessedCount()).toBe(1);
-      expect(await second.readTranscript("b1")).toEqual(transcriptOf(b));
       // Opening folded the replayed entries into the document.
       const doc = await readDocument();
       expect(Object.keys(doc.jobs).sort()).toEqual(["a1", "b1"]);
@@ -394,34 +403,56 @@ describe("FileJobStore: a corrupt document is refused, never overwritten", () =>
 });
 
 describe("FileJobStore: files", () => {
-  it("writes the document, journal segments and transcripts with mode 0600", async () => {
+  it("writes the document, journal segments and transcript segments with mode 0600", async () => {
     const store = await openStore();
     const job = jobRecord("m1");
     await store.createJob(job);
-    await store.writeTranscript(job.ref, transcriptOf(job));
+    await complete(store, job, transcriptOf(job));
     const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
     const segments = await segmentNames();
     expect(segments.length).toBeGreaterThan(0);
     for (const name of segments) expect(await mode(join(journalDir(), name))).toBe(0o600);
-    expect(await mode(transcriptFile(job.ref))).toBe(0o600);
+    const transcripts = await transcriptSegments();
+    expect(transcripts).toHaveLength(1);
+    expect(await mode(join(transcriptsDir(), transcripts[0]!))).toBe(0o600);
     await store.compact();
     expect(await mode(storePath)).toBe(0o600);
     // No temp file of the atomic writes is left behind.
     expect((await readdir(join(dir, "state"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
-    expect((await readdir(`${storePath}.transcripts`)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
-  it("stores a transcript under a safe file name whatever the ref", async () => {
+  it("appends the transcripts stored at one moment in one segment and reads each back by its job, whatever the ref", async () => {
     const store = await openStore();
-    const job = jobRecord("../../escape");
-    await store.createJob(job);
-    await store.writeTranscript(job.ref, transcriptOf(job));
+    const jobs = ["../../escape", "t1", "t2", "t3"].map((ref) => jobRecord(ref));
+    for (const job of jobs) await store.createJob(job);
+    await Promise.all(jobs.map((job) => complete(store, job, transcriptOf(job))));
     expect(existsSync(join(dir, "escape.json"))).toBe(false);
-    const files = await readdir(`${storePath}.transcripts`);
-    expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^[0-9a-f]{64}\.json$/);
-    expect(await store.readTranscript(job.ref)).toEqual(transcriptOf(job));
+    expect(await transcriptSegments()).toHaveLength(1);
+    for (const job of jobs) expect(await store.readTranscript(job.ref)).toEqual(transcriptOf(job));
+    // After a restart, from the journal's locations.
+    await store.close();
+    const second = await openStore();
+    for (const job of jobs) expect(await second.readTranscript(job.ref)).toEqual(transcriptOf(job));
+  });
+
+  it("refuses a location that points at another job's transcript with a StoreError, never that transcript", async () => {
+    const store = await openStore();
+    const [a, b] = [jobRecord("a1"), jobRecord("b1")];
+    for (const job of [a, b]) await store.createJob(job);
+    await complete(store, a, transcriptOf(a));
+    await complete(store, b, transcriptOf(b));
+    const locationOfB = (await store.job("b1"))!.transcriptAt!;
+    await store.createJob({ ...(await store.job("a1"))!, transcriptAt: locationOfB });
+    await expect(store.readTranscript("a1")).rejects.toThrow(/belongs to another job/);
+  });
+
+  it("still reads a transcript kept in a file of its own, as stores written before the transcript log hold them", async () => {
+    const store = await openStore();
+    const job = jobRecord("legacy", { status: "completed", processed: true, finishedAt: Date.now() });
+    await store.createJob(job);
+    await writeFile(join(transcriptsDir(), "legacy.json"), JSON.stringify(transcriptOf(job)));
+    expect(await store.readTranscript("legacy")).toEqual(transcriptOf(job));
   });
 });
 
@@ -438,14 +469,21 @@ describe("FileJobStore: prune", () => {
       // Terminal but its delivery not processed yet: the worker still needs it.
       oldUnprocessed: jobRecord("oldUnprocessed", { status: "completed", createdAt: old, updatedAt: old, finishedAt: old }),
     };
-    for (const job of Object.values(jobs)) await store.createJob(job);
-    for (const job of [jobs.oldDone, jobs.recentDone]) await store.writeTranscript(job.ref, transcriptOf(job));
+    // The old transcript in a segment of its own (a store opened later appends to a new one).
+    await store.createJob({ ...jobs.oldDone, transcriptAt: await store.writeTranscript(jobs.oldDone.ref, transcriptOf(jobs.oldDone)) });
+    await store.close();
+    const store2 = await openStore();
+    const recentAt = await store2.writeTranscript(jobs.recentDone.ref, transcriptOf(jobs.recentDone));
+    for (const job of Object.values(jobs)) if (job !== jobs.oldDone) await store2.createJob(job === jobs.recentDone ? { ...job, transcriptAt: recentAt } : job);
+    const [oldSegment, recentSegment] = await transcriptSegments();
 
-    expect(await store.prune(now - 1000)).toBe(2);
-    expect(existsSync(transcriptFile("oldDone"))).toBe(false);
-    expect(existsSync(transcriptFile("recentDone"))).toBe(true);
+    expect(await store2.prune(now - 1000)).toBe(2);
+    expect(await transcriptSegments()).toEqual([recentSegment]);
+    expect(oldSegment).not.toBe(recentSegment);
+    expect(await store2.readTranscript("recentDone")).toEqual(transcriptOf(jobs.recentDone));
 
     // Durable: a new process sees the same.
+    await store2.close();
     const second = await openStore();
     expect(await listedRefs(second)).toEqual(["oldPending", "oldUnprocessed", "recentDone"]);
     expect(await second.jobByProviderId("generic", "job_oldDone")).toBeUndefined();
@@ -460,8 +498,7 @@ describe("FileJobStore: prune", () => {
       h = await harness();
       const done = await h.client.transcribe("https://audio.example/old.wav");
       await h.client.close();
-      const ref = Object.values((await readDocumentAt(h.storePath)).jobs)[0]!.ref;
-      expect(existsSync(`${h.storePath}.transcripts/${ref}.json`)).toBe(true);
+      expect(await transcriptSegments(`${h.storePath}.transcripts`)).toHaveLength(1);
 
       // A job still waiting for its webhook, as an earlier process left it.
       const pendingStore = new FileJobStore({ path: h.storePath });
@@ -478,7 +515,7 @@ describe("FileJobStore: prune", () => {
 
       const doc = await readDocumentAt(h.storePath);
       expect(Object.keys(doc.jobs)).toEqual(["pending"]);
-      expect(existsSync(`${h.storePath}.transcripts/${ref}.json`)).toBe(false);
+      expect(await transcriptSegments(`${h.storePath}.transcripts`)).toEqual([]);
     });
   });
 });

@@ -5,7 +5,8 @@ import { applyChange, journalDir, readJournal } from "../src/store/journal.js";
 import { StoreFileAdapter } from "../src/store/json-file-adapter.js";
 import { DEAD_LETTER_COLUMNS, DELIVERY_COLUMNS, JOB_COLUMNS, deadLetterFromRow, deliveryFromRow, jobFromRow, transcriptFromRow } from "../src/store/postgres/rows.js";
 import type { DeadLetterRecord, DeliveryRecord, JobRecord, StoreDocument } from "../src/store/records.js";
-import { readTranscriptFile } from "../src/store/transcript-files.js";
+import { readTranscriptFile, transcriptDir } from "../src/store/transcript-files.js";
+import { TranscriptLog } from "../src/store/transcript-log.js";
 import { TEST_DATABASE_URL, TEST_STORE, schemaFor } from "./store-choice.js";
 
 /**
@@ -64,7 +65,10 @@ function fileState(storePath: string, document: StoreDocument, entries: Awaited<
     inbox: document.inbox,
     deadLetters: document.deadLetters,
     writeMark: String(head),
-    transcript: (ref) => readTranscriptFile(storePath, ref),
+    transcript: async (ref) => {
+      const location = document.jobs[ref]?.transcriptAt;
+      return location ? new TranscriptLog(transcriptDir(storePath), { fsync: false }).read(ref, location) : readTranscriptFile(storePath, ref);
+    },
   };
 }
 

@@ -7,16 +7,16 @@ import { toStoreError } from "./to-store-error.js";
 import { isStatusAdvance, isTerminal } from "../domain/job-status.js";
 import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Transcript } from "../domain/transcript.js";
-import { writeFileAtomic } from "./atomic-write.js";
 import { writeDocument } from "./document-writer.js";
 import { DurableDocument } from "./durable-document.js";
 import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
+import { TranscriptLog } from "./transcript-log.js";
 import type { DeliveryOutcome, JobListing, JobStore, StatusChange, StatusChangeResult } from "./job-store.js";
 import { newestJobs } from "./newest-jobs.js";
 import { StoreFileAdapter } from "./json-file-adapter.js";
 import { type Change, Journal, type JournalEntry, journalDir } from "./journal.js";
 import { PendingChanges } from "./pending-changes.js";
-import { type DeadLetterRecord, type DeliveryRecord, type JobRecord, emptyDocument } from "./records.js";
+import { type DeadLetterRecord, type DeliveryRecord, type JobRecord, type TranscriptLocation, emptyDocument } from "./records.js";
 
 export interface FileJobStoreOptions {
   /** Path of the lowdb JSON document. The journal and transcripts live in `<path>.journal/` and `<path>.transcripts/`. */
@@ -59,6 +59,7 @@ export class FileJobStore implements JobStore {
   private readonly adapter: StoreFileAdapter;
   private durable = new DurableDocument(emptyDocument());
   private readonly journal: Journal;
+  private readonly transcripts: TranscriptLog;
   private readonly pending = new PendingChanges();
   private readonly fsync: boolean;
   private readonly compactDelayMs: number;
@@ -89,6 +90,7 @@ export class FileJobStore implements JobStore {
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.adapter = new StoreFileAdapter(this.path, { fsync: this.fsync });
+    this.transcripts = new TranscriptLog(transcriptDir(this.path), { fsync: this.fsync });
     this.journal = new Journal(
       journalDir(this.path),
       { fsync: this.fsync },
@@ -110,7 +112,7 @@ export class FileJobStore implements JobStore {
       entries = await this.journal.open(this.durable.journalSeq);
       this.applyDurable(entries);
       this.workingCount = this.durableCount();
-      await mkdir(transcriptDir(this.path), { recursive: true, mode: 0o700 });
+      await this.transcripts.open();
     } catch (error) {
       throw toStoreError(this.path, "Cannot open the store (is the folder writable, and not a file?)", error);
     }
@@ -133,6 +135,7 @@ export class FileJobStore implements JobStore {
     await this.probing;
     try {
       await this.journal.close();
+      await this.transcripts.close();
       await this.compact();
     } finally {
       this.opened = false;
@@ -252,14 +255,14 @@ export class FileJobStore implements JobStore {
   async completeDelivery(deliveryId: string, outcome: DeliveryOutcome, at: number): Promise<boolean> {
     const found = this.lookupDelivery(deliveryId);
     if (!found) return false;
-    if (outcome.kind === "completed") await this.writeTranscript(found.ref, outcome.transcript);
+    const transcriptAt = outcome.kind === "completed" ? await this.writeTranscript(found.ref, outcome.transcript) : undefined;
     // Looked up after the transcript's write: what is written next builds on the job as it is now.
     const delivery = this.lookupDelivery(deliveryId);
     if (!delivery) return false;
     const changes: Change[] = [["del", "inbox", deliveryId]];
     for (const letterId of this.letterIdsOf(deliveryId)) changes.push(["del", "deadLetters", letterId]);
     const job = this.lookupJob(delivery.ref);
-    if (job && outcome.kind === "completed") changes.push(["put", "jobs", job.ref, { ...job, processed: true, updatedAt: at }]);
+    if (job && outcome.kind === "completed") changes.push(["put", "jobs", job.ref, { ...job, processed: true, updatedAt: at, transcriptAt }]);
     if (job && outcome.kind === "error") {
       const failed: JobRecord = { ...job, status: "error", processed: true, finishedAt: at, updatedAt: at };
       if (outcome.error !== undefined) failed.error = outcome.error;
@@ -288,12 +291,12 @@ export class FileJobStore implements JobStore {
     });
   }
 
-  /** Writes a job's transcript file (atomically: the old file or the new one, never a mix). */
-  async writeTranscript(ref: string, transcript: Transcript): Promise<void> {
+  /** Appends a job's transcript to the transcript log; resolves with where it is once it is on the disk. */
+  async writeTranscript(ref: string, transcript: Transcript): Promise<TranscriptLocation> {
     if (!this.opened) throw new StoreError(this.path, "The store is not open (client closed?)");
     if (this.outage !== undefined) throw this.refusal();
     try {
-      await writeFileAtomic(transcriptPath(this.path, ref), JSON.stringify(transcript), { fsync: this.fsync });
+      return await this.transcripts.append(ref, transcript);
     } catch (error) {
       const storeError = toStoreError(this.path, `Cannot write the transcript of job ref ${ref}`, error);
       this.refuseWrites((error as Error).message);
@@ -302,7 +305,9 @@ export class FileJobStore implements JobStore {
   }
 
   readTranscript(ref: string): Promise<Transcript | undefined> {
-    return readTranscriptFile(this.path, ref);
+    const location = this.durable.get("jobs", ref)?.transcriptAt;
+    // A job processed before the transcript log existed has a file of its own.
+    return location ? this.transcripts.read(ref, location) : readTranscriptFile(this.path, ref);
   }
 
   async prune(before: number): Promise<number> {
@@ -312,7 +317,13 @@ export class FileJobStore implements JobStore {
       stale.map((job) => job.ref),
       stale.map((job): Change => ["del", "jobs", job.ref]),
     );
-    for (const job of stale) await unlink(transcriptPath(this.path, job.ref)).catch(() => undefined);
+    for (const job of stale) if (!job.transcriptAt) await unlink(transcriptPath(this.path, job.ref)).catch(() => undefined);
+    // Segments only pruned jobs referred to go; jobs whose completion is still on its way to the
+    // journal count too (their transcripts are written, their locations not durable yet).
+    const referenced = new Set<number>();
+    for (const job of this.durable.values("jobs")) if (job.transcriptAt) referenced.add(job.transcriptAt.segment);
+    for (const [, slot] of this.pending.changes("jobs")) if (slot.value?.transcriptAt) referenced.add(slot.value.transcriptAt.segment);
+    await this.transcripts.removeUnreferenced(referenced).catch(() => undefined);
     return stale.length;
   }
 

@@ -7,6 +7,14 @@ import { providerEventSchema } from "../domain/provider-event.js";
  * process, a human editor), so it is validated on every open.
  */
 
+/** Where the JSON store keeps one transcript: a line of a segment of its transcript log. */
+export const transcriptLocationSchema = z.object({
+  segment: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().positive(),
+});
+export type TranscriptLocation = z.infer<typeof transcriptLocationSchema>;
+
 /** One job, keyed by its local `ref` (known before the provider's job id is). */
 export const jobRecordSchema = z.object({
   ref: z.string(),
@@ -29,6 +37,11 @@ export const jobRecordSchema = z.object({
   processed: z.boolean(),
   /** The provider's failure message for a job in `error`. */
   error: z.string().optional(),
+  /**
+   * Where the JSON store keeps the transcript of this processed job; absent in other stores, and
+   * for jobs whose transcript the JSON store kept in a file of its own (before the log existed).
+   */
+  transcriptAt: transcriptLocationSchema.optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 

@@ -5,7 +5,8 @@ import { applyChange, journalDir, readJournal } from "./journal.js";
 import type { StoreReader } from "./job-store.js";
 import { newestJobs } from "./newest-jobs.js";
 import type { StoreDocument } from "./records.js";
-import { readTranscriptFile } from "./transcript-files.js";
+import { readTranscriptFile, transcriptDir } from "./transcript-files.js";
+import { TranscriptLog } from "./transcript-log.js";
 
 /**
  * Reads a store without locking or writing it (document plus journal replayed in memory), so a
@@ -19,7 +20,10 @@ export async function readStoreSnapshot(path: string): Promise<StoreReader> {
     listJobs: async (listing) => newestJobs(jobs, listing),
     jobByProviderId: async (provider, jobId) => jobs.find((job) => job.provider === provider && job.jobId === jobId),
     deadLetters: async () => Object.values(document.deadLetters).sort((a, b) => a.failedAt - b.failedAt),
-    readTranscript: (ref) => readTranscriptFile(path, ref),
+    readTranscript: async (ref) => {
+      const location = document.jobs[ref]?.transcriptAt;
+      return location ? new TranscriptLog(transcriptDir(path), { fsync: false }).read(ref, location) : readTranscriptFile(path, ref);
+    },
   };
 }
 
