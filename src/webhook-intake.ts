@@ -46,13 +46,8 @@ export class WebhookIntake {
   async admit(route: WebhookRoute, contentType: string | undefined): Promise<Reply | undefined> {
     const { provider } = this.deps;
     if (route.provider !== provider.name) return { status: 404, outcome: "refused", message: `no provider named ${route.provider} here` };
-    let job: JobRecord | undefined;
-    try {
-      job = await this.jobOf(route);
-    } catch (error) {
-      return this.storeFailed(error, undefined);
-    }
-    if (!job) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    const found = await this.jobOf(route);
+    if ("refusal" in found) return found.refusal;
     if (!provider.acceptsContentType(contentType)) {
       return { status: 415, outcome: "refused", message: `content type ${contentType ?? "(none)"} is not one ${provider.name} sends webhooks as` };
     }
@@ -72,13 +67,9 @@ export class WebhookIntake {
   async handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply> {
     const { provider, logger } = this.deps;
     // Looked up again: the job may have been pruned while the body was read.
-    let job: JobRecord | undefined;
-    try {
-      job = await this.jobOf(route);
-    } catch (error) {
-      return this.storeFailed(error, undefined);
-    }
-    if (!job) return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
+    const found = await this.jobOf(route);
+    if ("refusal" in found) return found.refusal;
+    const { job } = found;
     const verification = provider.authenticate(request, { isJobSecret: (candidate) => job.secretHash !== undefined && tokenMatches(candidate, job.secretHash) });
     if (!verification.ok) {
       logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");
@@ -113,9 +104,16 @@ export class WebhookIntake {
     return { status: 503, outcome: "refused", message: "could not store the event; retry later", jobId, retryAfterSec: STORE_RETRY_AFTER_SEC };
   }
 
-  private async jobOf(route: WebhookRoute): Promise<JobRecord | undefined> {
-    const job = await this.deps.store.job(route.ref);
-    return job && job.provider === this.deps.provider.name && tokenMatches(route.token, job.tokenHash) ? job : undefined;
+  /** The job the route's ref and token name, or the answer when there is none (`401`) or the store cannot say (`503`). */
+  private async jobOf(route: WebhookRoute): Promise<{ job: JobRecord } | { refusal: Reply }> {
+    let job: JobRecord | undefined;
+    try {
+      job = await this.deps.store.job(route.ref);
+    } catch (error) {
+      return { refusal: this.storeFailed(error, undefined) };
+    }
+    if (job && job.provider === this.deps.provider.name && tokenMatches(route.token, job.tokenHash)) return { job };
+    return { refusal: { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" } };
   }
 
   /**

@@ -1,12 +1,9 @@
-import { stat } from "node:fs/promises";
 import pg from "pg";
 import type { Transcript } from "../src/domain/transcript.js";
-import { applyChange, journalDir, readJournal } from "../src/store/journal.js";
-import { StoreFileAdapter } from "../src/store/json-file-adapter.js";
 import { DEAD_LETTER_COLUMNS, DELIVERY_COLUMNS, JOB_COLUMNS, deadLetterFromRow, deliveryFromRow, jobFromRow, transcriptFromRow } from "../src/store/postgres/rows.js";
-import type { DeadLetterRecord, DeliveryRecord, JobRecord, StoreDocument } from "../src/store/records.js";
-import { readTranscriptFile, transcriptDir } from "../src/store/transcript-files.js";
-import { TranscriptLog } from "../src/store/transcript-log.js";
+import type { DeadLetterRecord, DeliveryRecord, JobRecord } from "../src/store/records.js";
+import { readStoreDocument } from "../src/store/store-snapshot.js";
+import { readStoredTranscript } from "../src/store/transcript-files.js";
 import { TEST_DATABASE_URL, TEST_STORE, schemaFor } from "./store-choice.js";
 
 /**
@@ -34,48 +31,18 @@ export function readStoredState(storePath: string): Promise<StoredState> {
   return TEST_STORE === "json" ? readFileStore(storePath) : readPostgresStore(schemaFor(storePath));
 }
 
-const ATTEMPTS = 5;
-
-/**
- * The document with its journal replayed over it, as a restarted process would find it. The owner
- * may fold the journal into a new document meanwhile: a document replaced under us, or a segment
- * gone, means a mixed read, so read again.
- */
+/** The document with its journal folded in, as a restarted process would find it. */
 async function readFileStore(storePath: string): Promise<StoredState> {
-  const adapter = new StoreFileAdapter(storePath, { fsync: false });
-  for (let attempt = 1; ; attempt++) {
-    const before = await fileIdentity(storePath);
-    const document = await adapter.read();
-    if (!document) throw new Error(`No store document at ${storePath}`);
-    try {
-      const { entries } = await readJournal(journalDir(storePath), document.journalSeq);
-      if (before === (await fileIdentity(storePath))) return fileState(storePath, document, entries);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === ATTEMPTS) throw error;
-    }
-    if (attempt === ATTEMPTS) throw new Error(`The store at ${storePath} kept changing while it was read`);
-  }
-}
-
-function fileState(storePath: string, document: StoreDocument, entries: Awaited<ReturnType<typeof readJournal>>["entries"]): StoredState {
-  for (const entry of entries) for (const change of entry.changes) applyChange(document, change);
-  const head = entries.at(-1)?.seq ?? document.journalSeq;
+  const document = await readStoreDocument(storePath);
   return {
     jobs: document.jobs,
     inbox: document.inbox,
     deadLetters: document.deadLetters,
-    writeMark: String(head),
-    transcript: async (ref) => {
-      const location = document.jobs[ref]?.transcriptAt;
-      return location ? new TranscriptLog(transcriptDir(storePath), { fsync: false }).read(ref, location) : readTranscriptFile(storePath, ref);
-    },
+    writeMark: String(document.journalSeq),
+    transcript: (ref) => readStoredTranscript(storePath, ref, document.jobs[ref]?.transcriptAt),
   };
 }
 
-async function fileIdentity(path: string): Promise<string> {
-  const info = await stat(path).catch(() => undefined);
-  return info ? `${info.ino}:${info.mtimeMs}` : "missing";
-}
 
 /** The schema's tables, all read in one snapshot, every row through the store's own converters. */
 async function readPostgresStore(schema: string): Promise<StoredState> {

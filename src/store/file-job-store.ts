@@ -9,7 +9,7 @@ import type { ProviderEvent } from "../domain/provider-event.js";
 import type { Transcript } from "../domain/transcript.js";
 import { writeDocument } from "./document-writer.js";
 import { DurableDocument } from "./durable-document.js";
-import { readTranscriptFile, transcriptDir, transcriptPath } from "./transcript-files.js";
+import { readStoredTranscript, transcriptDir, transcriptPath } from "./transcript-files.js";
 import { TranscriptLog } from "./transcript-log.js";
 import type { DeliveryOutcome, JobListing, JobStore, StatusChange, StatusChangeResult } from "./job-store.js";
 import { newestJobs } from "./newest-jobs.js";
@@ -305,9 +305,7 @@ export class FileJobStore implements JobStore {
   }
 
   readTranscript(ref: string): Promise<Transcript | undefined> {
-    const location = this.durable.get("jobs", ref)?.transcriptAt;
-    // A job processed before the transcript log existed has a file of its own.
-    return location ? this.transcripts.read(ref, location) : readTranscriptFile(this.path, ref);
+    return readStoredTranscript(this.path, ref, this.durable.get("jobs", ref)?.transcriptAt);
   }
 
   async prune(before: number): Promise<number> {

@@ -1,9 +1,10 @@
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors/index.js";
 import { syncDirectory } from "./atomic-write.js";
+import { type FileIdentity, isStillAtPath } from "./file-identity.js";
 import { writeFully } from "./write-fully.js";
 import { type StoreDocument, deadLetterRecordSchema, deliveryRecordSchema, jobRecordSchema } from "./records.js";
 
@@ -59,12 +60,10 @@ interface DurabilityWaiter {
 }
 
 /** The segment appends go to, with its identity on disk and how much of it holds whole entries. */
-interface OpenSegment {
+interface OpenSegment extends FileIdentity {
   name: string;
   handle: FileHandle;
   size: number;
-  dev: number;
-  ino: number;
 }
 
 const SEGMENT_FILE = /^journal-(\d{10})\.ndjson$/;
@@ -255,11 +254,7 @@ export class Journal {
   }
 
   private async checkIdentity(segment: OpenSegment): Promise<void> {
-    const onDisk = await stat(join(this.dir, segment.name)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
-      throw error;
-    });
-    if (onDisk?.dev === segment.dev && onDisk.ino === segment.ino) return;
+    if (await isStillAtPath(join(this.dir, segment.name), segment)) return;
     this.filesLost = true;
     throw new Error(`the journal file ${segment.name} was removed or replaced (the store's folder deleted or moved?)`);
   }

@@ -5,36 +5,33 @@ import { applyChange, journalDir, readJournal } from "./journal.js";
 import type { StoreReader } from "./job-store.js";
 import { newestJobs } from "./newest-jobs.js";
 import type { StoreDocument } from "./records.js";
-import { readTranscriptFile, transcriptDir } from "./transcript-files.js";
-import { TranscriptLog } from "./transcript-log.js";
+import { readStoredTranscript } from "./transcript-files.js";
 
 /**
  * Reads a store without locking or writing it (document plus journal replayed in memory), so a
  * command can look at a store while the process that owns it keeps running.
  */
 export async function readStoreSnapshot(path: string): Promise<StoreReader> {
-  const document = await readConsistently(path);
+  const document = await readStoreDocument(path);
   const jobs = Object.values(document.jobs);
   return {
     location: path,
     listJobs: async (listing) => newestJobs(jobs, listing),
     jobByProviderId: async (provider, jobId) => jobs.find((job) => job.provider === provider && job.jobId === jobId),
     deadLetters: async () => Object.values(document.deadLetters).sort((a, b) => a.failedAt - b.failedAt),
-    readTranscript: async (ref) => {
-      const location = document.jobs[ref]?.transcriptAt;
-      return location ? new TranscriptLog(transcriptDir(path), { fsync: false }).read(ref, location) : readTranscriptFile(path, ref);
-    },
+    readTranscript: (ref) => readStoredTranscript(path, ref, document.jobs[ref]?.transcriptAt),
   };
 }
 
 const ATTEMPTS = 5;
 
 /**
- * The owner may fold the journal into a new document (and delete the segments it covers) while
- * we read. A document that changed under us, or a segment that vanished, means we read a mix:
- * read again.
+ * The document with the journal folded in, as a restarted process would find it (`journalSeq`
+ * then names the last entry folded in). The owner may fold the journal into a new document (and
+ * delete the segments it covers) while we read. A document that changed under us, or a segment
+ * that vanished, means we read a mix: read again.
  */
-async function readConsistently(path: string): Promise<StoreDocument> {
+export async function readStoreDocument(path: string): Promise<StoreDocument> {
   const adapter = new StoreFileAdapter(path, { fsync: false });
   for (let attempt = 1; ; attempt++) {
     const before = await fileIdentity(path);
@@ -45,6 +42,7 @@ async function readConsistently(path: string): Promise<StoreDocument> {
       // Snapshots replace the document by rename, so an unchanged identity means no snapshot happened.
       if (before === (await fileIdentity(path))) {
         for (const entry of entries) for (const change of entry.changes) applyChange(document, change);
+        document.journalSeq = entries.at(-1)?.seq ?? document.journalSeq;
         return document;
       }
     } catch (error) {

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { StoreError } from "../errors/index.js";
 import { describeIssues } from "../validation/describe-issues.js";
 import { type Transcript, transcriptSchema } from "../domain/transcript.js";
+import type { TranscriptLocation } from "./records.js";
+import { readLoggedTranscript } from "./transcript-log.js";
 
 /** Transcripts live beside the store document, one file per job, so the document stays small. */
 export function transcriptDir(storePath: string): string {
@@ -16,7 +18,15 @@ export function transcriptPath(storePath: string, ref: string): string {
   return join(transcriptDir(storePath), `${safe}.json`);
 }
 
-export async function readTranscriptFile(storePath: string, ref: string): Promise<Transcript | undefined> {
+/**
+ * The transcript of job `ref` of the JSON store at `storePath`: in the transcript log at
+ * `location`, or, for a job processed before the log existed, in a file of its own.
+ */
+export function readStoredTranscript(storePath: string, ref: string, location: TranscriptLocation | undefined): Promise<Transcript | undefined> {
+  return location ? readLoggedTranscript(transcriptDir(storePath), ref, location) : readTranscriptFile(storePath, ref);
+}
+
+async function readTranscriptFile(storePath: string, ref: string): Promise<Transcript | undefined> {
   const path = transcriptPath(storePath, ref);
   let text: string;
   try {

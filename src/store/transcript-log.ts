@@ -1,11 +1,12 @@
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "../errors/index.js";
 import { type Transcript, transcriptSchema } from "../domain/transcript.js";
 import { describeIssues } from "../validation/describe-issues.js";
 import { syncDirectory } from "./atomic-write.js";
 import type { TranscriptLocation } from "./records.js";
+import { type FileIdentity, isStillAtPath } from "./file-identity.js";
 import { writeFully } from "./write-fully.js";
 
 const SEGMENT_FILE = /^transcripts-(\d{10})\.ndjson$/;
@@ -17,12 +18,10 @@ function segmentName(number: number): string {
 /** A segment grows to about this size before appends move to a new one, so pruning can free space. */
 const SEGMENT_BYTES = 64 * 1024 * 1024;
 
-interface OpenSegment {
+interface OpenSegment extends FileIdentity {
   number: number;
   handle: FileHandle;
   size: number;
-  dev: number;
-  ino: number;
   /** Past `SEGMENT_BYTES`: the next write goes to a new segment. */
   full: boolean;
 }
@@ -75,34 +74,6 @@ export class TranscriptLog {
       // Let the current tick's appends join this write.
       this.writing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.writeLoop());
     });
-  }
-
-  /** The transcript of job `ref` at `location`; a `StoreError` naming the file if it is not there. */
-  async read(ref: string, location: TranscriptLocation): Promise<Transcript> {
-    const path = join(this.dir, segmentName(location.segment));
-    let text: string;
-    try {
-      const handle = await open(path, "r");
-      try {
-        const buffer = Buffer.alloc(location.length);
-        const { bytesRead } = await handle.read(buffer, 0, location.length, location.offset);
-        text = buffer.subarray(0, bytesRead).toString("utf8");
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      throw new StoreError(path, `Cannot read the transcript of job ref ${ref}: ${(error as Error).message}`, { cause: error });
-    }
-    let line: { ref?: unknown; transcript?: unknown };
-    try {
-      line = JSON.parse(text) as typeof line;
-    } catch {
-      throw new StoreError(path, `The transcript of job ref ${ref} at byte ${location.offset} is damaged (${text.length} of ${location.length} bytes read)`);
-    }
-    if (line.ref !== ref) throw new StoreError(path, `The transcript at byte ${location.offset} belongs to another job than ref ${ref} (the file was replaced?)`);
-    const parsed = transcriptSchema.safeParse(line.transcript);
-    if (!parsed.success) throw new StoreError(path, `The transcript of job ref ${ref} is not a transcript (${describeIssues(parsed.error)})`);
-    return parsed.data;
   }
 
   /**
@@ -183,11 +154,7 @@ export class TranscriptLog {
 
   /** Written into a file nobody can find any more is not stored: checked before the job is marked processed. */
   private async checkIdentity(segment: OpenSegment): Promise<void> {
-    const onDisk = await stat(join(this.dir, segmentName(segment.number))).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
-      throw error;
-    });
-    if (onDisk?.dev === segment.dev && onDisk.ino === segment.ino) return;
+    if (await isStillAtPath(join(this.dir, segmentName(segment.number)), segment)) return;
     throw new Error(`the transcript file ${segmentName(segment.number)} was removed or replaced (the store's folder deleted or moved?)`);
   }
 
@@ -208,4 +175,32 @@ async function segmentNumbers(dir: string): Promise<number[]> {
     const match = SEGMENT_FILE.exec(name);
     return match ? [Number(match[1])] : [];
   });
+}
+
+/** The transcript of job `ref` at `location` of the log in `dir`; a `StoreError` naming the file if it is not there. */
+export async function readLoggedTranscript(dir: string, ref: string, location: TranscriptLocation): Promise<Transcript> {
+  const path = join(dir, segmentName(location.segment));
+  let text: string;
+  try {
+    const handle = await open(path, "r");
+    try {
+      const buffer = Buffer.alloc(location.length);
+      const { bytesRead } = await handle.read(buffer, 0, location.length, location.offset);
+      text = buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new StoreError(path, `Cannot read the transcript of job ref ${ref}: ${(error as Error).message}`, { cause: error });
+  }
+  let line: { ref?: unknown; transcript?: unknown };
+  try {
+    line = JSON.parse(text) as typeof line;
+  } catch {
+    throw new StoreError(path, `The transcript of job ref ${ref} at byte ${location.offset} is damaged (${text.length} of ${location.length} bytes read)`);
+  }
+  if (line.ref !== ref) throw new StoreError(path, `The transcript at byte ${location.offset} belongs to another job than ref ${ref} (the file was replaced?)`);
+  const parsed = transcriptSchema.safeParse(line.transcript);
+  if (!parsed.success) throw new StoreError(path, `The transcript of job ref ${ref} is not a transcript (${describeIssues(parsed.error)})`);
+  return parsed.data;
 }
