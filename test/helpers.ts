@@ -3,20 +3,24 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { it, vi } from "vitest";
+import { describe, it, vi } from "vitest";
 import { FileJobStore } from "../src/store/file-job-store.js";
 import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
-import { TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+import { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
 import { type StoredState, readStoredState } from "./stored-state.js";
 
-export { TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+export { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
 export { type StoredState, readStoredState } from "./stored-state.js";
 
 export const SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog";
 
 /** A test of the JSON file store itself (its files on disk): it does not run on PostgreSQL. */
 export const itOnFiles = it.skipIf(TEST_STORE === "postgres");
+
+/** Tests that need the PostgreSQL server: skipped on a machine without one (never under CI). */
+export const describeOnPostgres = describe.skipIf(POSTGRES_UNAVAILABLE);
+export const itOnPostgres = it.skipIf(POSTGRES_UNAVAILABLE);
 
 /** Drops the schemas of these store paths (PostgreSQL runs only). */
 export async function dropSchemas(storePaths: Iterable<string>): Promise<void> {

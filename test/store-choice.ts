@@ -15,6 +15,9 @@ import { postgresStore } from "hookscribe/postgres";
 export const TEST_STORE: "json" | "postgres" = process.env.HOOKSCRIBE_TEST_STORE === "postgres" ? "postgres" : "json";
 export const TEST_DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
+/** No PostgreSQL server to test against (never under CI: vitest.config.ts fails the run instead). */
+export const POSTGRES_UNAVAILABLE = process.env.HOOKSCRIBE_TEST_POSTGRES === "unavailable";
+
 /** The schema a store path stands for on PostgreSQL, so a test's "same store" and "other store" keep their meaning. */
 export function schemaFor(storePath: string): string {
   return `t_${createHash("sha256").update(storePath).digest("hex").slice(0, 16)}`;
