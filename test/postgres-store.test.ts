@@ -337,6 +337,208 @@ describe("PostgresJobStore: deliveries across replicas", () => {
   });
 });
 
+describe("PostgresJobStore: deliveries held in memory", () => {
+  /** A store on a pool of its own whose statements are counted (and, by `refuse`, made to fail). */
+  async function countedStore(overrides: Partial<PostgresJobStoreOptions> = {}) {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+    const statements: string[] = [];
+    let refuse: ((text: string) => boolean) | undefined;
+    const original = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+    vi.spyOn(pool, "query").mockImplementation(((text: string, values?: unknown[]) => {
+      statements.push(text);
+      if (refuse?.(text)) return Promise.reject(new Error("refused by the test"));
+      return original(text, values);
+    }) as unknown as typeof pool.query);
+    const store = await openStore({ pool, ...overrides });
+    statements.length = 0;
+    return {
+      store,
+      statements,
+      refuseWhen(test: (text: string) => boolean) {
+        refuse = test;
+      },
+      async end() {
+        await store.close();
+        await pool.end();
+      },
+    };
+  }
+
+  it("claims a delivery it just created and reads its job without a statement; completes it in one", async () => {
+    const { store, statements, end } = await countedStore();
+    try {
+      const job = jobRecord();
+      await store.createJob(job);
+      const change = await store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: job.createdAt + 1, event: completedEvent(job.jobId!) });
+      if (change.outcome !== "advanced" || change.deliveryId === undefined) throw new Error("expected a delivery");
+      statements.length = 0;
+
+      const claimed = await store.claim(change.deliveryId);
+      expect(claimed).toEqual(await store.pendingDelivery(job.ref));
+      statements.length = 0;
+      expect(await store.job(job.ref)).toEqual(change.job);
+      expect(statements).toEqual([]);
+
+      expect(await store.completeDelivery(change.deliveryId, { kind: "completed", transcript: transcriptOf(job) }, job.createdAt + 2)).toBe(true);
+      expect(statements).toHaveLength(1);
+      // Gone from memory with the delivery: read from the database again.
+      expect(await store.job(job.ref)).toMatchObject({ processed: true, updatedAt: job.createdAt + 2 });
+      expect(await store.claim(change.deliveryId)).toBeUndefined();
+      expect(statements).toHaveLength(3);
+    } finally {
+      await end();
+    }
+  });
+
+  it("asks the database again once its renewals failed long enough for the lease to lapse, and finds the delivery taken over", async () => {
+    const { store, statements, refuseWhen, end } = await countedStore({ leaseMs: 300 });
+    try {
+      const other = await openStore({ leaseMs: 300 });
+      const job = jobRecord();
+      const deliveryId = await terminalDelivery(store, job);
+      statements.length = 0;
+      expect(await store.claim(deliveryId)).toMatchObject({ id: deliveryId });
+      expect(statements).toEqual([]);
+
+      // The heartbeat's renewals fail: the hold lapses, and the other replica takes the delivery.
+      refuseWhen((text) => text.includes("id = ANY"));
+      const taken = await vi.waitFor(
+        async () => {
+          const found = await other.takeOver();
+          expect(found).toHaveLength(1);
+          return found;
+        },
+        { timeout: 5000, interval: 50 },
+      );
+      expect(taken[0]).toMatchObject({ id: deliveryId });
+
+      expect(await store.claim(deliveryId)).toBeUndefined();
+      expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(false);
+      expect(await other.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(true);
+      expect(await store.job(job.ref)).toMatchObject({ processed: true });
+    } finally {
+      await end();
+    }
+  });
+
+  it("reads a thin delivery from the database until it has a final result, which another replica may bring", async () => {
+    const { store, statements, end } = await countedStore();
+    try {
+      const other = await openStore();
+      const job = jobRecord();
+      await store.createJob(job);
+      const thin: ProviderEvent = { jobId: job.jobId!, status: "completed", raw: { thin: true } };
+      const change = await store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: Date.now(), event: thin });
+      const deliveryId = (change as { deliveryId: string }).deliveryId;
+      statements.length = 0;
+      expect(await store.claim(deliveryId)).toMatchObject({ event: thin });
+      expect(statements).toHaveLength(1);
+
+      // A duplicate webhook on another replica brings the result: the holder's next claim sees it.
+      const brought = completedEvent(job.jobId!);
+      await other.keepFetchedResult(deliveryId, brought);
+      expect(await store.claim(deliveryId)).toMatchObject({ fetched: brought });
+
+      // Its own fetched result is kept in memory too: a final one needs no statement any more.
+      const fetched = { ...brought, raw: { fetched: true } };
+      await store.keepFetchedResult(deliveryId, fetched);
+      statements.length = 0;
+      expect(await store.claim(deliveryId)).toMatchObject({ fetched });
+      expect(statements).toEqual([]);
+    } finally {
+      await end();
+    }
+  });
+
+  it("writes status changes and completions that come together as one statement each, every one as if alone", async () => {
+    const { store, statements, end } = await countedStore();
+    try {
+      const other = await openStore();
+      const jobs = Array.from({ length: 21 }, () => jobRecord());
+      for (const job of jobs) await store.createJob(job);
+      // One of them is held by another replica: its completion here is refused, the others' are not.
+      const foreignJob = jobRecord();
+      const foreign = await terminalDelivery(other, foreignJob);
+      statements.length = 0;
+
+      const changes = await Promise.all(
+        jobs.map((job) => store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: job.createdAt + 1, event: completedEvent(job.jobId!) })),
+      );
+      // The first went alone; the others waited for it and went together.
+      expect(statements).toHaveLength(2);
+      const ids = changes.map((change) => (change as { deliveryId: string }).deliveryId);
+      expect(new Set(ids).size).toBe(21);
+      expect(store.unprocessedCount()).toBe(21);
+      statements.length = 0;
+
+      const completed = await Promise.all([
+        ...ids.map((id, index) =>
+          index % 3 === 0
+            ? store.completeDelivery(id, { kind: "error", error: `failed ${index}` }, 7000)
+            : store.completeDelivery(id, { kind: "completed", transcript: transcriptOf(jobs[index]!) }, 7000),
+        ),
+        store.completeDelivery(foreign, { kind: "completed", transcript: transcriptOf(foreignJob) }, 7000),
+      ]);
+      expect(statements).toHaveLength(2);
+      expect(completed).toEqual([...ids.map(() => true), false]);
+      for (const [index, job] of jobs.entries()) {
+        if (index % 3 === 0) {
+          expect(await other.job(job.ref)).toMatchObject({ status: "error", error: `failed ${index}`, processed: true, updatedAt: 7000, finishedAt: job.createdAt + 1 });
+          expect(await other.readTranscript(job.ref)).toBeUndefined();
+        } else {
+          expect(await other.job(job.ref)).toMatchObject({ status: "completed", processed: true, updatedAt: 7000 });
+          expect(await other.readTranscript(job.ref)).toEqual(transcriptOf(job));
+        }
+      }
+      expect(await other.pendingDelivery(foreignJob.ref)).toMatchObject({ id: foreign });
+      expect(await other.readTranscript(foreignJob.ref)).toBeUndefined();
+      expect(store.unprocessedCount()).toBe(0);
+    } finally {
+      await end();
+    }
+  });
+
+  it("runs each change of a batch the server refuses again alone, so only the faulty one fails", async () => {
+    const { store, statements, end } = await countedStore();
+    try {
+      const taken = jobRecord();
+      const submitting = jobRecord({ status: "submitting" });
+      delete submitting.jobId;
+      const jobs = Array.from({ length: 10 }, () => jobRecord());
+      for (const job of [taken, submitting, ...jobs]) await store.createJob(job);
+      statements.length = 0;
+
+      const results = await Promise.allSettled([
+        store.changeStatus(jobs[0]!.ref, { jobId: jobs[0]!.jobId!, status: "processing", at: Date.now() }),
+        ...jobs.slice(1).map((job) => store.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() })),
+        // Another job has this provider job id already: the unique index refuses it.
+        store.changeStatus(submitting.ref, { jobId: taken.jobId!, status: "queued", at: Date.now() }),
+      ]);
+      expect(results.slice(0, 10).map((result) => result.status === "fulfilled" && result.value.outcome)).toEqual(jobs.map(() => "advanced"));
+      const refused = results[10]!;
+      expect(refused.status).toBe("rejected");
+      expect((refused as PromiseRejectedResult).reason).toMatchObject({ name: "StoreError", message: expect.stringContaining("23505") });
+      // The first alone, the batch of the others (refused), then each of them alone.
+      expect(statements).toHaveLength(1 + 1 + 10);
+      expect(store.healthy()).toBe(true);
+      expect(await store.job(submitting.ref)).toMatchObject({ status: "submitting" });
+    } finally {
+      await end();
+    }
+  });
+
+  it("no longer answers from memory a delivery it dead-lettered", async () => {
+    const store = await openStore();
+    const other = await openStore();
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(store, job);
+    await store.saveDeadLetter(deadLetterOf(deliveryId, job));
+    expect(await other.claim(deliveryId)).toMatchObject({ id: deliveryId });
+    expect(await store.claim(deliveryId)).toBeUndefined();
+    expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(false);
+  });
+});
+
 describe("PostgresJobStore: notifications", () => {
   it("tells each replica about the other replicas' changes, not its own", async () => {
     const [a, b] = await Promise.all([openStore(), openStore()]);
@@ -452,6 +654,75 @@ describe("PostgresJobStore: connections", () => {
       expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("queues a burst larger than its pool for a connection: a busy pool is not an unreachable database", async () => {
+    const store = await openStore({ maxConnections: 2, connectTimeoutMs: 100 });
+    const jobs = Array.from({ length: 200 }, () => jobRecord());
+    // Both connections of the pool stall on a lock for many times the connect timeout.
+    const locker = await admin.connect();
+    let writes: Promise<PromiseSettledResult<void>[]>;
+    try {
+      await locker.query("BEGIN");
+      await locker.query(`LOCK TABLE "${SCHEMA}".jobs IN EXCLUSIVE MODE`);
+      writes = Promise.allSettled(jobs.map((job) => store.createJob(job)));
+      await sleep(600);
+      expect(store.healthy()).toBe(true);
+    } finally {
+      await locker.query("COMMIT");
+      locker.release();
+    }
+    const results = await writes;
+    expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+    expect(store.healthy()).toBe(true);
+    expect(await query(`SELECT count(*)::int AS count FROM "${SCHEMA}".jobs`)).toEqual([{ count: 200 }]);
+  });
+
+  it("does not count a given pool that stayed busy past its own connectionTimeoutMillis as an unreachable database", async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 100 });
+    try {
+      const store = await openStore({ pool });
+      const locker = await admin.connect();
+      let writes: Promise<PromiseSettledResult<void>[]>;
+      try {
+        await locker.query("BEGIN");
+        await locker.query(`LOCK TABLE "${SCHEMA}".jobs IN EXCLUSIVE MODE`);
+        writes = Promise.allSettled(Array.from({ length: 5 }, () => store.createJob(jobRecord())));
+        await sleep(300);
+      } finally {
+        await locker.query("COMMIT");
+        locker.release();
+      }
+      const failed = (await writes).flatMap((result) => (result.status === "rejected" ? [result.reason as Error] : []));
+      expect(failed).toHaveLength(4);
+      for (const error of failed) {
+        expect(error.name).toBe("StoreError");
+        expect(error.message).toMatch(/every connection of the pool stayed busy/);
+      }
+      expect(store.healthy()).toBe(true);
+      await store.createJob(jobRecord());
+      await store.close();
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("still gives up a connection attempt that gets no answer after the connect timeout", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = new URL(DATABASE_URL);
+      url.host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const started = performance.now();
+      const error = await rejection(openStore({ connectionString: url.toString(), connectTimeoutMs: 200 }));
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(error.name).toBe("StoreError");
+      expect(error.message).toMatch(/the database is unreachable/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

@@ -58,6 +58,8 @@ describe("deepgramProvider end to end against the deepgram dialect", () => {
     expect(raw.metadata.extra).toEqual({});
     // Deepgram announces nothing before the result.
     expect(statuses).toEqual(["queued", "completed"]);
+    // The await may resolve before the emulator has read the callback's 200 (it is sent first).
+    await until(() => h.dev.stats.webhooksDelivered === 1);
     expect(h.dev.stats).toMatchObject({ submits: 1, statusFetches: 0, webhooksSent: 1, webhooksDelivered: 1 });
   });
 

@@ -21,6 +21,15 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
+ * `true` for node-postgres' error of a pool whose `connectionTimeoutMillis` passed while a query
+ * waited for a connection. On its own it does not say the database is unreachable: a query also
+ * waits that long when every connection of the pool is busy with others.
+ */
+export function isPoolWaitTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "timeout exceeded when trying to connect";
+}
+
+/**
  * `error` as a `StoreError` saying what failed (`doing`, e.g. "store the job") and its likely
  * cause. Only the error's code and message are shown: PostgreSQL puts row content in an error's
  * `detail`, never in its message, and socket errors name a host and port, never a password.

@@ -1,20 +1,21 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import type { ClientConfig, Pool } from "pg";
+import type { ClientConfig, Pool, PoolConfig } from "pg";
 import { StoreError } from "../../errors/index.js";
 import { isTerminal } from "../../domain/job-status.js";
-import type { ProviderEvent } from "../../domain/provider-event.js";
+import { type ProviderEvent, isFinalAnswer } from "../../domain/provider-event.js";
 import type { Transcript } from "../../domain/transcript.js";
 import type { DeliveryOutcome, JobListing, JobStore, StatusChange, StatusChangeResult } from "../job-store.js";
 import type { DeadLetterRecord, DeliveryRecord, JobRecord } from "../records.js";
 import { advisoryLock } from "./advisory-locks.js";
 import { ChangeFeed } from "./change-feed.js";
-import { isConnectionError, toStoreError } from "./failures.js";
+import { isConnectionError, isPoolWaitTimeout, toStoreError } from "./failures.js";
 import { describeLocation } from "./location.js";
 import { migrate } from "./migrations.js";
 import { DEAD_LETTER_COLUMNS, DELIVERY_COLUMNS, JOB_COLUMNS, deadLetterFromRow, deliveryFromRow, jobFromRow, transcriptFromRow } from "./rows.js";
 import { quotedSchema } from "./sql-identifier.js";
 import { statusRank } from "./status-rank.js";
+import { StatementBatch } from "./statement-batch.js";
 import { StoreHealth } from "./store-health.js";
 import { inTransaction } from "./transaction.js";
 
@@ -28,13 +29,33 @@ export interface PostgresJobStoreOptions {
   /** Size of the pool the store creates. */
   maxConnections: number;
   probeIntervalMs: number;
+  /**
+   * How long one attempt to open a connection may take before the database counts as unreachable
+   * (default `CONNECT_TIMEOUT_MS`); for the pool the store creates and its listening connection.
+   */
+  connectTimeoutMs?: number;
 }
+
+/** Most status changes, or completions, written by one statement. */
+const BATCH_ITEMS = 100;
 
 /** How many deliveries one `takeOver()` claims at most; the caller asks again for the rest. */
 const TAKE_OVER_BATCH = 500;
 
-/** How long the pool the store creates waits for a connection before the database counts as unreachable. */
+/**
+ * How long opening one connection may take before the database counts as unreachable. It bounds
+ * each connection attempt only, never the wait for a pooled connection that is busy: a burst
+ * larger than the pool queues for it (a busy pool is not an unreachable database).
+ */
 const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Which share of a lease a delivery held by this instance is answered from memory for (by
+ * `claim()`, and its job by `job()`), counted from before the statement that last set its lease
+ * was sent. Heartbeats renew every third of a lease, so a live holder stays within it; past it
+ * (renewals failing or late) the store asks the database again.
+ */
+const TRUSTED_LEASE_SHARE = 0.5;
 
 /** `application_name` of the store's connections, to tell them apart in `pg_stat_activity`. */
 const POOL_APPLICATION_NAME = "hookscribe";
@@ -52,10 +73,16 @@ const ERROR_RANK = statusRank("error");
  * - A delivery is held by the instance that created, claimed or took it over, until
  *   `lease_until` (the database's clock). A heartbeat every `leaseMs / 3` renews the holds of this
  *   instance; when an instance dies its holds expire and `takeOver()` hands its deliveries to
- *   another one.
+ *   another one. While a hold's lease surely runs (by the local clock, see `trusted`), nobody
+ *   else can change the delivery or its job: `claim()` of it, and `job()` of its job, are
+ *   answered from what this instance last wrote or read back, without a statement.
+ * - Completing a delivery is one statement too: the holder's `DELETE` of it, the transcript, the
+ *   job marked processed and the notification, all or nothing.
  * - Every change that may resolve a waiter is announced with `NOTIFY` on `<schema>_changes`,
  *   sent at commit; each instance `LISTEN`s on a connection of its own and hands other instances'
- *   changes to `watch()` listeners.
+ *   changes to `watch()` listeners. PostgreSQL commits transactions that notify one at a time, so
+ *   status changes (and completions) under way together go as one statement (`StatementBatch`):
+ *   one commit for all of them, each one's promise settled by it.
  */
 export class PostgresJobStore implements JobStore {
   readonly location: string;
@@ -69,14 +96,32 @@ export class PostgresJobStore implements JobStore {
   private feed: ChangeFeed | undefined;
   /** This instance in `deliveries.holder` and in its notifications; new on every `open()`. */
   private instanceId = "";
-  /** Deliveries this instance holds and renews. */
-  private readonly held = new Set<string>();
+  /** Deliveries this instance holds and renews, by id. */
+  private readonly held = new Map<string, Hold>();
+  /** The same holds, by the ref of their job (a job has at most one delivery). */
+  private readonly heldByRef = new Map<string, Hold>();
   private unprocessed = 0;
   /** Deliveries this instance has added since it was created: tells which ones a count still under way may have missed. */
   private added = 0;
   private readonly listeners = new Set<(ref: string | undefined) => void>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Status changes and completions in flight together go as one statement (see `StatementBatch`). */
+  private readonly statusChanges = new StatementBatch<PendingStatusChange, Record<string, unknown> | undefined>({
+    maxItems: BATCH_ITEMS,
+    key: (pending) => pending.ref,
+    run: (changes) => this.applyStatusChanges(changes),
+  });
+  private readonly completions = new StatementBatch<PendingCompletion, { dead_lettered: boolean } | undefined>({
+    maxItems: BATCH_ITEMS,
+    key: (pending) => pending.deliveryId,
+    run: (completions) => this.applyCompletions(completions),
+  });
   private heartbeat: Promise<void> | undefined;
+
+  /** How long one attempt to open a connection may take. */
+  private get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  }
 
   constructor(options: PostgresJobStoreOptions) {
     this.options = options;
@@ -91,9 +136,11 @@ export class PostgresJobStore implements JobStore {
   async open(): Promise<void> {
     if (this.pool) return;
     const { pool: given, connectionString, maxConnections, schema, probeIntervalMs } = this.options;
+    // No `connectionTimeoutMillis` on the pool: it would also bound the wait for a busy pooled
+    // connection. Each connection attempt is bounded by its client instead.
     const pool =
       given ??
-      new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: POOL_APPLICATION_NAME });
+      new pg.Pool({ connectionString, max: maxConnections, keepAlive: true, application_name: POOL_APPLICATION_NAME, Client: clientConnectingWithin(this.connectTimeoutMs) });
     pool.on("error", ignoreIdleClientError);
     const instanceId = randomUUID();
     const feed = new ChangeFeed(this.listenerConfig(), this.channel, probeIntervalMs, {
@@ -112,7 +159,7 @@ export class PostgresJobStore implements JobStore {
     this.pool = pool;
     this.feed = feed;
     this.instanceId = instanceId;
-    this.held.clear();
+    this.forgetHolds();
     this.health.start();
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat ??= this.beat().finally(() => {
@@ -132,7 +179,7 @@ export class PostgresJobStore implements JobStore {
     await this.feed?.stop();
     // Best effort: a hold left behind only delays another instance's takeover by leaseMs.
     await pool.query(`UPDATE ${this.tables.deliveries} SET holder = NULL, lease_until = NULL WHERE holder = $1`, [this.instanceId]).catch(() => undefined);
-    this.held.clear();
+    this.forgetHolds();
     pool.off("error", ignoreIdleClientError);
     if (!this.options.pool) await pool.end();
   }
@@ -151,6 +198,12 @@ export class PostgresJobStore implements JobStore {
 
   job(ref: string): Promise<JobRecord | undefined> {
     return this.read("read the job", async (pool) => {
+      // The job of a delivery this instance holds changes only when this instance completes the
+      // delivery (its status is terminal, so no status change moves it; prune leaves unprocessed
+      // jobs alone): while the hold is surely live, the job as the statement that made the
+      // delivery returned it is the job as it is.
+      const hold = this.heldByRef.get(ref);
+      if (hold?.job && this.trusted(hold)) return hold.job;
       const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE ref = $1`, [ref]);
       return rows[0] && jobFromRow(rows[0], this.location);
     });
@@ -245,47 +298,23 @@ export class PostgresJobStore implements JobStore {
     return this.write("store the job's new status", async (pool) => {
       const terminal = isTerminal(change.status);
       const event = terminal && change.event ? JSON.stringify(change.event) : null;
-      // One statement, so one transaction: the job moves only forward and only if it follows
-      // this provider job id (concurrent changes wait for the row and re-check), its terminal
-      // event becomes a delivery held by this instance, and the notification goes at commit.
-      const { rows } = await pool.query(
-        `WITH moved AS (
-           UPDATE ${this.tables.jobs}
-              SET job_id = $2, status = $3, status_rank = $4, updated_at = $5::bigint, error = coalesce($6, error),
-                  finished_at = CASE WHEN $7::boolean THEN $5::bigint ELSE finished_at END
-            WHERE ref = $1 AND status_rank < $4 AND (job_id IS NULL OR job_id = $2)
-        RETURNING ${JOB_COLUMNS}
-         ), delivered AS (
-           INSERT INTO ${this.tables.deliveries} (id, ref, job_id, event, received_at, holder, lease_until)
-           SELECT $8::text, ref, job_id, $9::json, $5::bigint, $10::uuid, now() + $11::interval FROM moved WHERE $9::json IS NOT NULL
-        RETURNING id
-         )
-         SELECT moved.*, (SELECT id FROM delivered) AS delivery_id, pg_notify($12, $13) FROM moved`,
-        [
-          ref,
-          change.jobId,
-          change.status,
-          statusRank(change.status),
-          change.at,
-          change.error ?? null,
-          terminal,
-          randomUUID(),
-          event,
-          this.instanceId,
-          this.lease,
-          this.channel,
-          this.payload(ref),
-        ],
-      );
-      const row = rows[0];
+      const sentAt = performance.now();
+      const row = await this.statusChanges.submit({ ref, change, terminal, event, deliveryId: randomUUID() });
       if (row) {
+        const job = jobFromRow(row, this.location);
         const deliveryId = (row.delivery_id as string | null) ?? undefined;
         if (deliveryId !== undefined) {
-          this.held.add(deliveryId);
           this.unprocessed += 1;
           this.added += 1;
+          // The delivery as the database now holds it (a json column keeps the text it was given),
+          // validated as a read would be: the worker's claim of it moments later needs no statement.
+          const delivery = deliveryFromRow(
+            { id: deliveryId, ref: job.ref, job_id: row.job_id, event: JSON.parse(event!), fetched: null, received_at: row.delivery_received_at },
+            this.location,
+          );
+          this.hold({ delivery, job, leaseFrom: sentAt });
         }
-        return { outcome: "advanced", job: jobFromRow(row, this.location), ...(deliveryId !== undefined && { deliveryId }) };
+        return { outcome: "advanced", job, ...(deliveryId !== undefined && { deliveryId }) };
       }
       // Nothing moved: why, as the job is now.
       const current = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE ref = $1`, [ref]);
@@ -295,23 +324,83 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  /**
+   * Status changes of several jobs as one statement, so one transaction: each job moves only
+   * forward and only if it follows its change's provider job id (concurrent changes wait for the
+   * row and re-check), each terminal event of a job that moved becomes a delivery held by this
+   * instance, and each job that moved is announced at commit. The row of each change's job if it
+   * moved (with `delivery_id` and `delivery_received_at`), in the order of `pending`.
+   */
+  private async applyStatusChanges(pending: PendingStatusChange[]): Promise<(Record<string, unknown> | undefined)[]> {
+    // By ref: the jobs are updated (and locked) in the order they come, so a batch of another
+    // replica that shares some of them locks those in the same order rather than in a deadlock.
+    const changes = [...pending].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    const { rows } = await this.connectedPool().query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::boolean[], $8::text[], $9::json[])
+                    AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event)
+       ), moved AS (
+         UPDATE ${this.tables.jobs} j
+            SET job_id = i.job_id, status = i.status, status_rank = i.status_rank, updated_at = i.at, error = coalesce(i.error, j.error),
+                finished_at = CASE WHEN i.terminal THEN i.at ELSE j.finished_at END
+           FROM input i
+          WHERE j.ref = i.ref AND j.status_rank < i.status_rank AND (j.job_id IS NULL OR j.job_id = i.job_id)
+      RETURNING ${JOB_COLUMNS.split(", ").map((column) => `j.${column}`).join(", ")}
+       ), delivered AS (
+         INSERT INTO ${this.tables.deliveries} (id, ref, job_id, event, received_at, holder, lease_until)
+         SELECT i.delivery_id, moved.ref, moved.job_id, i.event, i.at, $10::uuid, now() + $11::interval
+           FROM moved JOIN input i ON i.ref = moved.ref
+          WHERE i.event IS NOT NULL
+      RETURNING id, ref, received_at
+       )
+       SELECT moved.*, delivered.id AS delivery_id, delivered.received_at AS delivery_received_at, pg_notify($12, $13 || moved.ref)
+         FROM moved LEFT JOIN delivered ON delivered.ref = moved.ref`,
+      [
+        changes.map(({ ref }) => ref),
+        changes.map(({ change }) => change.jobId),
+        changes.map(({ change }) => change.status),
+        changes.map(({ change }) => statusRank(change.status)),
+        changes.map(({ change }) => change.at),
+        changes.map(({ change }) => change.error ?? null),
+        changes.map(({ terminal }) => terminal),
+        changes.map(({ deliveryId }) => deliveryId),
+        changes.map(({ event }) => event),
+        this.instanceId,
+        this.lease,
+        this.channel,
+        this.payload(""),
+      ],
+    );
+    const byRef = new Map(rows.map((row) => [row.ref as string, row as Record<string, unknown>]));
+    return pending.map(({ ref }) => byRef.get(ref));
+  }
+
   claim(deliveryId: string): Promise<DeliveryRecord | undefined> {
     return this.write("claim the delivery", async (pool) => {
+      // Held by this instance with a lease that surely runs (no other instance can have taken it,
+      // nor completed it): the delivery as this instance last wrote or read it.
+      const held = this.held.get(deliveryId);
+      if (held && this.trusted(held) && isSettled(held.delivery)) return held.delivery;
+      const sentAt = performance.now();
       const { rows } = await pool.query(
         `UPDATE ${this.tables.deliveries} SET holder = $2, lease_until = now() + $3::interval
           WHERE id = $1 AND (holder IS NULL OR holder = $2 OR lease_until < now())
       RETURNING ${DELIVERY_COLUMNS}`,
         [deliveryId, this.instanceId, this.lease],
       );
-      if (!rows[0]) return undefined;
+      if (!rows[0]) {
+        this.release(deliveryId);
+        return undefined;
+      }
       const delivery = deliveryFromRow(rows[0], this.location);
-      this.held.add(delivery.id);
+      this.hold({ delivery, leaseFrom: sentAt });
       return delivery;
     });
   }
 
   takeOver(): Promise<DeliveryRecord[]> {
     return this.write("take over deliveries", async (pool) => {
+      const sentAt = performance.now();
       // SKIP LOCKED: instances taking over at the same moment share the work instead of queueing.
       const { rows } = await pool.query(
         `UPDATE ${this.tables.deliveries} SET holder = $1, lease_until = now() + $2::interval
@@ -326,55 +415,93 @@ export class PostgresJobStore implements JobStore {
         [this.instanceId, this.lease],
       );
       const deliveries = rows.map((row) => deliveryFromRow(row, this.location)).sort((a, b) => a.receivedAt - b.receivedAt);
-      for (const delivery of deliveries) this.held.add(delivery.id);
+      for (const delivery of deliveries) this.hold({ delivery, leaseFrom: sentAt });
       return deliveries;
     });
   }
 
   keepFetchedResult(deliveryId: string, fetched: ProviderEvent): Promise<void> {
     return this.write("keep the fetched result", async (pool) => {
-      await pool.query(`UPDATE ${this.tables.deliveries} SET fetched = $2::json WHERE id = $1`, [deliveryId, JSON.stringify(fetched)]);
+      const { rows } = await pool.query(`UPDATE ${this.tables.deliveries} SET fetched = $2::json WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`, [deliveryId, JSON.stringify(fetched)]);
+      // A delivery this instance holds: remembered as it is now.
+      const held = this.held.get(deliveryId);
+      if (held && rows[0]) held.delivery = deliveryFromRow(rows[0], this.location);
     });
   }
 
   completeDelivery(deliveryId: string, outcome: DeliveryOutcome, at: number): Promise<boolean> {
-    return this.write("complete the delivery", async (pool) => {
-      const completed = await inTransaction(pool, async (client) => {
-        // Only the holder completes it; its dead letter goes with it (ON DELETE CASCADE).
-        const { rows } = await client.query<{ ref: string; dead_lettered: boolean }>(
-          `DELETE FROM ${this.tables.deliveries} d WHERE id = $1 AND holder = $2
-           RETURNING ref, EXISTS (SELECT 1 FROM ${this.tables.deadLetters} l WHERE l.delivery_id = d.id) AS dead_lettered`,
-          [deliveryId, this.instanceId],
-        );
-        const done = rows[0];
-        if (!done) return undefined;
-        if (outcome.kind === "completed") {
-          await client.query(
-            `INSERT INTO ${this.tables.transcripts} (ref, body) VALUES ($1, $2::json) ON CONFLICT (ref) DO UPDATE SET body = EXCLUDED.body`,
-            [done.ref, JSON.stringify(outcome.transcript)],
-          );
-          await client.query(`UPDATE ${this.tables.jobs} SET processed = true, updated_at = $2 WHERE ref = $1`, [done.ref, at]);
-        } else if (outcome.kind === "error") {
-          await client.query(
-            `UPDATE ${this.tables.jobs}
-                SET status = 'error', status_rank = $3, processed = true, error = $4,
-                    finished_at = coalesce(finished_at, $2::bigint), updated_at = $2::bigint
-              WHERE ref = $1`,
-            [done.ref, at, ERROR_RANK, outcome.error ?? null],
-          );
-        }
-        await client.query("SELECT pg_notify($1, $2)", [this.channel, this.payload(done.ref)]);
-        return done;
-      });
-      this.held.delete(deliveryId);
+    return this.write("complete the delivery", async () => {
+      // Not answered from memory while this runs, nor after it failed (it may have committed
+      // before the connection broke), until a renewal sent afterwards shows it is still held.
+      const held = this.held.get(deliveryId);
+      if (held) doubt(held);
+      let completed: { dead_lettered: boolean } | undefined;
+      try {
+        completed = await this.completions.submit({ deliveryId, outcome, at });
+      } catch (error) {
+        if (held) doubt(held);
+        throw error;
+      }
+      this.release(deliveryId);
       if (completed && !completed.dead_lettered) this.unprocessed -= 1;
       return completed !== undefined;
     });
   }
 
+  /**
+   * Completions of several deliveries as one statement, so one transaction: only the holder
+   * deletes a delivery (its dead letter goes with it, ON DELETE CASCADE), and only for a deleted
+   * one are the transcript stored, the job marked processed (and failed, for an error) and the
+   * job announced at commit; every part reads the deleted delivery's ref, so nothing is written
+   * for a delivery this instance does not hold. Whether each was completed, in the order of
+   * `completions`.
+   */
+  private async applyCompletions(completions: PendingCompletion[]): Promise<({ dead_lettered: boolean } | undefined)[]> {
+    const { deliveries, deadLetters, transcripts, jobs } = this.tables;
+    const { rows } = await this.connectedPool().query<{ id: string; dead_lettered: boolean }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[], $5::text[]) AS i(id, kind, at, transcript, error)
+       ), done AS (
+         DELETE FROM ${deliveries} d USING input i
+          WHERE d.id = i.id AND d.holder = $6::uuid
+      RETURNING d.id, d.ref, i.kind, i.at, i.transcript, i.error,
+                EXISTS (SELECT 1 FROM ${deadLetters} l WHERE l.delivery_id = d.id) AS dead_lettered
+       ), kept AS (
+         INSERT INTO ${transcripts} (ref, body) SELECT ref, transcript FROM done WHERE kind = 'completed'
+         ON CONFLICT (ref) DO UPDATE SET body = EXCLUDED.body
+       ), marked AS (
+         UPDATE ${jobs} j
+            SET processed = true, updated_at = done.at,
+                status = CASE WHEN done.kind = 'error' THEN 'error' ELSE j.status END,
+                status_rank = CASE WHEN done.kind = 'error' THEN $7::smallint ELSE j.status_rank END,
+                error = CASE WHEN done.kind = 'error' THEN done.error ELSE j.error END,
+                finished_at = CASE WHEN done.kind = 'error' THEN coalesce(j.finished_at, done.at) ELSE j.finished_at END
+           FROM done
+          WHERE j.ref = done.ref AND done.kind <> 'already-processed'
+       )
+       SELECT done.id, done.dead_lettered, pg_notify($8, $9 || done.ref) FROM done`,
+      [
+        completions.map(({ deliveryId }) => deliveryId),
+        completions.map(({ outcome }) => outcome.kind),
+        completions.map(({ at }) => at),
+        completions.map(({ outcome }) => (outcome.kind === "completed" ? JSON.stringify(outcome.transcript) : null)),
+        completions.map(({ outcome }) => (outcome.kind === "error" ? (outcome.error ?? null) : null)),
+        this.instanceId,
+        ERROR_RANK,
+        this.channel,
+        this.payload(""),
+      ],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return completions.map(({ deliveryId }) => byId.get(deliveryId));
+  }
+
   saveDeadLetter(deadLetter: DeadLetterRecord): Promise<void> {
     return this.write("store the dead letter", async (pool) => {
       const { id, deliveryId, ref, jobId, error, attempts, failedAt } = deadLetter;
+      // Given up below: not answered from memory any more, even if this fails after committing.
+      const held = this.held.get(deliveryId);
+      if (held) doubt(held);
       // A dead letter waits for a replay, which any instance may run: the delivery is no longer
       // held. A delivery already gone was processed meanwhile: there is nothing to dead-letter.
       await pool.query(
@@ -388,7 +515,7 @@ export class PostgresJobStore implements JobStore {
                error = EXCLUDED.error, attempts = EXCLUDED.attempts, failed_at = EXCLUDED.failed_at`,
         [id, deliveryId, ref, jobId, error, attempts, failedAt, this.instanceId],
       );
-      this.held.delete(deliveryId);
+      this.release(deliveryId);
       await this.refreshUnprocessed(pool);
     });
   }
@@ -438,8 +565,23 @@ export class PostgresJobStore implements JobStore {
   }
 
   private failure(doing: string, error: unknown): StoreError {
+    if (isPoolWaitTimeout(error) && this.poolIsFull()) {
+      // A pool of the application's with a `connectionTimeoutMillis` of its own: every connection
+      // was busy with other queries all along. A busy pool, not an unreachable database.
+      return new StoreError(
+        this.location,
+        `Cannot ${doing}: every connection of the pool stayed busy for the pool's connectionTimeoutMillis (the database is not unreachable: a larger pool or a longer timeout takes such bursts)`,
+        { cause: error },
+      );
+    }
     if (isConnectionError(error)) this.health.lost(error);
     return toStoreError(this.location, doing, error);
+  }
+
+  /** Every connection the pool may open is open (and, when a wait for one timed out, was busy). */
+  private poolIsFull(): boolean {
+    const pool = this.pool;
+    return pool !== undefined && pool.totalCount >= (pool.options.max ?? 10);
   }
 
   private connectedPool(): Pool {
@@ -452,21 +594,62 @@ export class PostgresJobStore implements JobStore {
     const pool = this.pool;
     if (!pool) return;
     try {
-      const ids = [...this.held];
-      if (ids.length > 0) {
+      const holds = [...this.held.values()];
+      if (holds.length > 0) {
+        const sentAt = performance.now();
         const { rows } = await pool.query<{ id: string }>(
           `UPDATE ${this.tables.deliveries} SET lease_until = now() + $3::interval WHERE holder = $1 AND id = ANY($2::text[]) RETURNING id`,
-          [this.instanceId, ids, this.lease],
+          [this.instanceId, holds.map((hold) => hold.delivery.id), this.lease],
         );
-        // Not renewed: processed, or taken over by another instance after this one stalled.
         const renewed = new Set(rows.map((row) => row.id));
-        for (const id of ids) if (!renewed.has(id)) this.held.delete(id);
+        for (const hold of holds) {
+          const id = hold.delivery.id;
+          // Held anew meanwhile (by a statement sent after this one): that statement tells.
+          if (this.held.get(id) !== hold) continue;
+          // A renewal sent before a write that may have given the delivery up proves nothing.
+          if (renewed.has(id)) {
+            if (sentAt > hold.doubtedAt) hold.leaseFrom = Math.max(hold.leaseFrom, sentAt);
+          }
+          // Not renewed: processed, or taken over by another instance after this one stalled.
+          else if (hold.leaseFrom <= sentAt) this.release(id);
+        }
       }
       await this.refreshUnprocessed(pool);
     } catch (error) {
       // The next beat tries again; an unreachable database also starts the health probe.
       this.failure("renew the leases", error);
     }
+  }
+
+  /** Remembers a delivery this instance now holds (replacing what it knew of it). */
+  private hold(known: { delivery: DeliveryRecord; job?: JobRecord; leaseFrom: number }): void {
+    const hold: Hold = { ...known, doubtedAt: Number.NEGATIVE_INFINITY };
+    this.release(hold.delivery.id);
+    this.held.set(hold.delivery.id, hold);
+    this.heldByRef.set(hold.delivery.ref, hold);
+  }
+
+  /** Forgets a delivery this instance no longer holds. */
+  private release(deliveryId: string): void {
+    const hold = this.held.get(deliveryId);
+    if (!hold) return;
+    this.held.delete(deliveryId);
+    if (this.heldByRef.get(hold.delivery.ref) === hold) this.heldByRef.delete(hold.delivery.ref);
+  }
+
+  private forgetHolds(): void {
+    this.held.clear();
+    this.heldByRef.clear();
+  }
+
+  /**
+   * Whether the hold's lease surely still runs, by this process's monotonic clock: the database
+   * set `lease_until = now() + leaseMs` after `leaseFrom`, and another instance takes a
+   * delivery only once `lease_until` is past. Only a share of the lease counts (see
+   * `TRUSTED_LEASE_SHARE`), which leaves room for clocks that run at slightly different rates.
+   */
+  private trusted(hold: Hold): boolean {
+    return performance.now() - hold.leaseFrom < this.options.leaseMs * TRUSTED_LEASE_SHARE;
   }
 
   /**
@@ -513,9 +696,68 @@ export class PostgresJobStore implements JobStore {
   /** The listening connection's settings: those of the pool, under a name of its own. */
   private listenerConfig(): ClientConfig {
     const { pool, connectionString } = this.options;
-    const base: ClientConfig = pool ? { ...pool.options } : { connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true };
+    const base: ClientConfig = pool ? { ...pool.options } : { connectionString, connectionTimeoutMillis: this.connectTimeoutMs, keepAlive: true };
     return { ...base, application_name: LISTENER_APPLICATION_NAME };
   }
+}
+
+/** A status change waiting for its batch: `event` as JSON text (a terminal one's), `deliveryId` the id its delivery would get. */
+interface PendingStatusChange {
+  ref: string;
+  change: StatusChange;
+  terminal: boolean;
+  event: string | null;
+  deliveryId: string;
+}
+
+interface PendingCompletion {
+  deliveryId: string;
+  outcome: DeliveryOutcome;
+  at: number;
+}
+
+/** A delivery this instance holds, as it last wrote or read it. */
+interface Hold {
+  delivery: DeliveryRecord;
+  /** Its job, as the statement that made the delivery returned it. */
+  job?: JobRecord;
+  /**
+   * `performance.now()` before the statement that last set the delivery's `lease_until` to
+   * `now() + leaseMs` was sent (queueing for a pooled connection included): its lease runs at
+   * least until `leaseFrom + leaseMs`. `-Infinity` while that is not known.
+   */
+  leaseFrom: number;
+  /** `performance.now()` when a write that may give the delivery up last started or failed: only a renewal sent later counts. */
+  doubtedAt: number;
+}
+
+/** Stops answering `hold` from memory until a renewal sent from now on shows it is still held. */
+function doubt(hold: Hold): void {
+  hold.leaseFrom = Number.NEGATIVE_INFINITY;
+  hold.doubtedAt = performance.now();
+}
+
+/**
+ * Whether `delivery` may be answered from memory: its event is a final answer, or it has one
+ * fetched (kept by this instance). Another instance writes a delivery's `fetched` only while
+ * it has neither (a duplicate webhook that brings the result), so such a delivery is read again.
+ */
+function isSettled(delivery: DeliveryRecord): boolean {
+  return isFinalAnswer(delivery.event) || (delivery.fetched !== undefined && isFinalAnswer(delivery.fetched));
+}
+
+/**
+ * The pool's client class, each connection attempt bounded by `timeoutMs` (pg's
+ * `connectionTimeoutMillis` of a client). Given to the pool in place of the pool's own
+ * `connectionTimeoutMillis`, which would also bound the wait for a busy pooled connection.
+ */
+function clientConnectingWithin(timeoutMs: number): NonNullable<PoolConfig["Client"]> {
+  class BoundedClient extends pg.Client {
+    constructor(config?: ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeoutMs });
+    }
+  }
+  return BoundedClient as unknown as NonNullable<PoolConfig["Client"]>;
 }
 
 /**
