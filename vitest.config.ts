@@ -26,10 +26,14 @@ const DATABASE_URL = new URL(process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgr
 function postgresReachable(): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: DATABASE_URL.hostname, port: Number(DATABASE_URL.port || 5432), timeout: 2000 });
-    socket.once("connect", () => resolve(true));
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => resolve(false));
-  }).finally(() => undefined) as Promise<boolean>;
+    const answer = (reachable: boolean) => {
+      socket.destroy();
+      resolve(reachable);
+    };
+    socket.once("connect", () => answer(true));
+    socket.once("error", () => answer(false));
+    socket.once("timeout", () => answer(false));
+  });
 }
 
 /*
