@@ -57,12 +57,14 @@ export class Runtime {
         fsync: options.fsync,
         onBackgroundError: (error) => logger.error({ err: error.message }, "store snapshot failed; the journal keeps the data"),
       });
-    let unfollow = () => {};
+    // What is started so far, stopped in reverse order when a later step fails.
+    const started: (() => unknown)[] = [() => lock?.release(), () => store.close()];
     try {
       await store.open();
       const { provider } = options;
       const files = new FileShares();
       const metrics = new Metrics({ backlog: () => store.unprocessedCount(), pendingJobs: async () => (await store.pendingJobs()).length });
+      started.push(() => metrics.stop());
       const worker = new Worker({
         metrics,
         store,
@@ -74,6 +76,7 @@ export class Runtime {
         concurrency: options.concurrency,
         announce: events.transcript,
       });
+      started.push(() => worker.drain());
       const silence = new SilenceMonitor({
         thresholdMs: options.silenceAlertMs,
         pendingJobs: () => pendingJobs(store),
@@ -93,21 +96,20 @@ export class Runtime {
         logger,
       });
       await listen(receiver, options.receiver);
+      started.push(() => receiver.close());
       const prune = () => pruneStore(store, options.retentionMs, logger);
       const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();
+      started.push(() => clearInterval(pruneTimer));
       await prune();
       silence.start();
-      unfollow = followStoreChanges(store, waiters, logger);
+      started.push(() => silence.stop());
+      const unfollow = followStoreChanges(store, waiters, logger);
+      started.push(unfollow);
       const resumed = await worker.resume(TAKE_OVER_EVERY_MS);
       logger.info({ receiverUrl: receiver.url, resumed, store: store.location }, "hookscribe started");
       return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer, metrics, unfollow);
     } catch (error) {
-      unfollow();
-      try {
-        await store.close();
-      } finally {
-        await lock?.release();
-      }
+      for (const stop of started.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
       throw error;
     }
   }

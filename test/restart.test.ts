@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
-import { type Provider, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
+import { type Provider, StoreError, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FileJobStore } from "../src/store/file-job-store.js";
+import { PostgresJobStore } from "../src/store/postgres/postgres-job-store.js";
 import { type Harness, type StoredState, SAMPLE_TEXT, TEST_STORE, countRefusedTranscriptWrites, fastProvider, freePort, harness, itOnFiles, until } from "./helpers.js";
 
 /*
@@ -267,5 +269,19 @@ describe("kill -9", () => {
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(events.map((t) => t.jobId)).toEqual([devJob!.jobId]);
     expect(h.dev.stats.webhooksSent).toBe(2);
+  });
+});
+
+describe("a start() that fails part way", () => {
+  it("leaves nothing running: the next start() listens on the same port and takes deliveries", async () => {
+    const port = await freePort();
+    h = await harness({ client: { receiver: { port } } });
+    const Store = TEST_STORE === "json" ? FileJobStore : PostgresJobStore;
+    // The last step of start(), after the receiver listens and the pruning ran.
+    vi.spyOn(Store.prototype, "takeOver").mockRejectedValueOnce(new StoreError("test", "the store refused the first look for left deliveries"));
+    await expect(h.client.start()).rejects.toThrow(/refused the first look/);
+    const transcript = await h.client.transcribe("https://audio.example/after-a-failed-start.wav");
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(h.client.receiverUrl).toBe(`http://127.0.0.1:${port}`);
   });
 });
