@@ -148,6 +148,7 @@ async function settle(
   if (!isFinalAnswer(event)) throw timeout(`the provider reports "${event.status}"`);
   const { outcome: accepted, pending } = await runtime.intake.accept(ref, event);
   if (accepted === "foreign") throw timeout(`the status check answered about job ${event.jobId} instead`);
+  if (accepted === "missing") throw timeout("the job is no longer in the store (pruned?)");
   if (pending !== undefined) {
     try {
       await runtime.worker.processNow(pending);
@@ -158,5 +159,6 @@ async function settle(
   // Processed already, here or by another instance sharing the store: the answer is stored.
   const job = await runtime.store.job(ref);
   if (job?.processed) return storedOutcome(runtime.store, job, jobId);
-  return outcome;
+  // Another instance sharing the store holds the delivery and has not finished it yet.
+  throw timeout("the provider has finished and another instance is processing its answer; client.job(id) resolves once it is done");
 }

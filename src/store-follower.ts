@@ -4,7 +4,7 @@ import type { JobStore } from "./store/job-store.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { WaiterRegistry } from "./waiter-registry.js";
 
-/** How long after the store is healthy again a job that could not be read is read again. */
+/** How long after the store is reachable again a job that could not be read is read again (the first reads after an outage may still fail). */
 const READ_AGAIN_AFTER_MS = 250;
 
 /**
@@ -35,10 +35,15 @@ export function followStoreChanges(store: JobStore, waiters: WaiterRegistry, log
   };
   const lookUntilRead = (ref: string) => {
     look(ref).catch((error: unknown) => {
-      // The waiter stays, and the job is read again once the store answers (or the deadline comes).
+      // A store that takes writes but cannot read this job (a damaged row, a transcript gone)
+      // will not read it next time either: its waiters get the error.
+      if (store.healthy()) {
+        waiters.reject(ref, error as Error);
+        return;
+      }
+      // Unreachable: the waiter stays, and the job is read again once the store answers.
       logger.warn({ err: (error as Error).message }, "could not read a job another instance changed; will read it again");
       void store.whenHealthy().then(() => {
-        // Not at once: a store that answers but cannot read this job must not be asked in a loop.
         setTimeout(() => {
           if (following && waiters.has(ref)) lookUntilRead(ref);
         }, READ_AGAIN_AFTER_MS).unref();

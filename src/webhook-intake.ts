@@ -26,11 +26,12 @@ const STORE_RETRY_AFTER_SEC = 5;
 /**
  * What applying an event to its job did: `stored` (the status moved forward), `duplicate` (a
  * repeated or stale status: nothing changed), `foreign` (the event is about another job than the
- * one its URL or status check belongs to: refused). `pending` names the job's terminal delivery
+ * one its URL or status check belongs to: refused), `missing` (the job is no longer in the store:
+pruned). `pending` names the job's terminal delivery
  * that is not processed yet, if there is one.
  */
 interface Accepted {
-  outcome: "stored" | "duplicate" | "foreign";
+  outcome: "stored" | "duplicate" | "foreign" | "missing";
   pending?: string;
 }
 
@@ -92,6 +93,7 @@ export class WebhookIntake {
     } catch (error) {
       return this.storeFailed(error, event.jobId);
     }
+    if (outcome === "missing") return { status: 401, outcome: "refused", message: "unknown webhook URL or wrong token" };
     if (outcome === "foreign") {
       logger.warn({ jobId: job.jobId, payloadJobId: event.jobId }, "webhook job id does not match its URL");
       return { status: 400, outcome: "refused", message: "the job id in the body does not belong to this webhook URL", jobId: job.jobId };
@@ -125,7 +127,7 @@ export class WebhookIntake {
     const { store, worker, waiters, logger } = this.deps;
     const change = await store.changeStatus(ref, { jobId: event.jobId, status: event.status, error: event.error, at: Date.now(), event });
     // The ref and token say which job this is; an event about another job must not rewrite it.
-    if (change.outcome === "foreign" || change.outcome === "missing") return { outcome: "foreign" };
+    if (change.outcome === "foreign" || change.outcome === "missing") return { outcome: change.outcome };
     if (change.outcome === "unchanged") {
       logger.debug({ jobId: event.jobId, status: event.status, stored: change.job.status }, "duplicate or stale webhook");
       const pending = change.job.processed ? undefined : await this.supplyPendingResult(change.job, event);

@@ -36,11 +36,6 @@ interface WorkerDeps {
 }
 
 /**
- * Turns accepted terminal events into results, after the ack: fetch the result of a thin event
- * (once), store the transcript, resolve waiters, announce it, mark the job processed. A failing
- * step is retried with backoff; after `retry.attempts` the event becomes a dead letter.
- */
-/**
  * Runs under way at once. A run of a full delivery needs no network: it waits on the store (a
  * transcript file, a journal entry), and writes in flight together share one group commit, so
  * many at once is what lets processing keep up with the receiver. The provider is asked by at
@@ -48,6 +43,11 @@ interface WorkerDeps {
  */
 const RUNS_AT_ONCE = 64;
 
+/**
+ * Turns accepted terminal events into results, after the ack: fetch the result of a thin event
+ * (once), store the transcript with the job marked processed, resolve waiters, announce it. A
+ * failing step is retried with backoff; after `retry.attempts` the event becomes a dead letter.
+ */
 export class Worker {
   private readonly queue: PQueue;
   /** Requests to the provider (result fetches), `concurrency` at a time. */
@@ -133,6 +133,10 @@ export class Worker {
     }
     this.jobIds.set(letter.deliveryId, letter.jobId);
     await this.processNow(letter.deliveryId);
+    // Nothing was done when another instance sharing the store holds the delivery (it runs it now).
+    if (await store.deadLetter(deadLetterId)) {
+      throw new UnknownDeadLetterError(deadLetterId, "another instance sharing the store is processing its event right now; look again once it is done");
+    }
   }
 
   /** Stops retries and waits for the running work; what is left is processed on the next start. */

@@ -81,6 +81,8 @@ export class FileJobStore implements JobStore {
   private opened = false;
   /** Deliveries handed to this process's worker (accepted, claimed or taken over) since `open()`. */
   private readonly held = new Set<string>();
+  /** Whether `takeOver()` handed out what was left since `open()`. */
+  private tookOver = false;
 
   constructor(options: FileJobStoreOptions) {
     this.path = options.path;
@@ -129,6 +131,7 @@ export class FileJobStore implements JobStore {
   async close(): Promise<void> {
     if (!this.opened) return;
     this.held.clear();
+    this.tookOver = false;
     clearTimeout(this.compactTimer);
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -240,6 +243,10 @@ export class FileJobStore implements JobStore {
   }
 
   async takeOver(): Promise<DeliveryRecord[]> {
+    // One process uses the store: the first look hands out everything left by an earlier one,
+    // and every delivery since is held from its creation on, so later looks find nothing.
+    if (this.tookOver) return [];
+    this.tookOver = true;
     const dead = new Set([...this.durable.values("deadLetters")].map((letter) => letter.deliveryId));
     const free = this.lookupDeliveries().filter((delivery) => !dead.has(delivery.id) && !this.held.has(delivery.id));
     for (const delivery of free) this.held.add(delivery.id);
@@ -264,7 +271,8 @@ export class FileJobStore implements JobStore {
     const job = this.lookupJob(delivery.ref);
     if (job && outcome.kind === "completed") changes.push(["put", "jobs", job.ref, { ...job, processed: true, updatedAt: at, transcriptAt }]);
     if (job && outcome.kind === "error") {
-      const failed: JobRecord = { ...job, status: "error", processed: true, finishedAt: at, updatedAt: at };
+      // A thin "completed" that turned out failed keeps the time its terminal event came.
+      const failed: JobRecord = { ...job, status: "error", processed: true, finishedAt: job.finishedAt ?? at, updatedAt: at };
       if (outcome.error !== undefined) failed.error = outcome.error;
       else delete failed.error;
       changes.push(["put", "jobs", job.ref, failed]);
