@@ -326,9 +326,12 @@ export class FileJobStore implements JobStore {
     for (const job of stale) if (!job.transcriptAt) await unlink(transcriptPath(this.path, job.ref)).catch(() => undefined);
     // Segments only pruned jobs referred to go; jobs whose completion is still on its way to the
     // journal count too (their transcripts are written, their locations not durable yet).
-    const referenced = new Set<number>();
-    for (const job of this.durable.values("jobs")) if (job.transcriptAt) referenced.add(job.transcriptAt.segment);
-    for (const [, slot] of this.pending.changes("jobs")) if (slot.value?.transcriptAt) referenced.add(slot.value.transcriptAt.segment);
+    const referenced = () => {
+      const segments = new Set<number>();
+      for (const job of this.durable.values("jobs")) if (job.transcriptAt) segments.add(job.transcriptAt.segment);
+      for (const [, slot] of this.pending.changes("jobs")) if (slot.value?.transcriptAt) segments.add(slot.value.transcriptAt.segment);
+      return segments;
+    };
     await this.transcripts.removeUnreferenced(referenced).catch(() => undefined);
     return stale.length;
   }

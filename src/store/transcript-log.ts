@@ -77,13 +77,18 @@ export class TranscriptLog {
   }
 
   /**
-   * Deletes the segments none of `referenced` is in, except the one appends go to (it holds
-   * transcripts whose jobs may not be journaled yet); returns how many.
+   * Deletes the segments no job refers to (`referenced()`), except the one appends go to (it
+   * holds transcripts whose jobs may not be journaled yet); returns how many. `referenced()` is
+   * asked once the folder is listed, in the same tick as the current segment is, so a segment
+   * closed meanwhile is counted with the jobs that refer to it by then.
    */
-  async removeUnreferenced(referenced: ReadonlySet<number>): Promise<number> {
+  async removeUnreferenced(referenced: () => ReadonlySet<number>): Promise<number> {
+    const numbers = await segmentNumbers(this.dir);
+    const keep = new Set(referenced());
+    if (this.segment) keep.add(this.segment.number);
     let removed = 0;
-    for (const number of await segmentNumbers(this.dir)) {
-      if (referenced.has(number) || number === this.segment?.number) continue;
+    for (const number of numbers) {
+      if (keep.has(number)) continue;
       await unlink(join(this.dir, segmentName(number))).catch(() => undefined);
       removed++;
     }
