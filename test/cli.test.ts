@@ -425,6 +425,46 @@ describeOnPostgres("store commands on PostgreSQL (--database-url, DATABASE_URL)"
     expect(await new Promise((resolve) => serve.once("exit", resolve))).toBe(0);
   });
 
+  it("reads as a role allowed only to SELECT: jobs and dlq list work, and write nothing", async () => {
+    const schema = `${SCHEMA}_ro`;
+    const role = `hookscribe_cli_ro_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    const tables = ["schema_version", "jobs", "deliveries", "dead_letters", "transcripts"];
+    const everything = async () => Promise.all(tables.map(async (table) => (await admin.query(`SELECT * FROM "${schema}".${table} ORDER BY 1`)).rows));
+    try {
+      // A job with a delivery, written by the store's owner.
+      const store = postgresStore({ connectionString: DATABASE_URL, schema });
+      await store.open();
+      try {
+        const now = Date.now();
+        await store.createJob({ ref: "ref-ro", provider: "generic", jobId: "job_ro", status: "queued", tokenHash: "hash", createdAt: now, updatedAt: now, processed: false });
+        await store.changeStatus("ref-ro", { jobId: "job_ro", status: "completed", at: now, event: { jobId: "job_ro", status: "completed", raw: {} } });
+      } finally {
+        await store.close();
+      }
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
+      const before = await everything();
+
+      const url = new URL(DATABASE_URL);
+      url.username = role;
+      const jobs = await run(["jobs", "--database-url", url.toString(), "--schema", schema]);
+      expect(jobs.stderr).toBe("");
+      expect(jobs.code).toBe(0);
+      expect(jobs.stdout.split("\t").slice(0, 2)).toEqual(["job_ro", "completed"]);
+      const letters = await run(["dlq", "list", "--database-url", url.toString(), "--schema", schema]);
+      expect(letters).toMatchObject({ code: 0, stdout: "", stderr: "" });
+      // No migration, no hold taken or given back, no row touched.
+      expect(await everything()).toEqual(before);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+
   it("refuses --store with --database-url (exit 2, one line), lets an explicit --store beat DATABASE_URL, never prints the password", async () => {
     const both = await run(["jobs", "--store", join(dir, "store.json"), "--database-url", DATABASE_URL]);
     expect(both.code).toBe(2);

@@ -6,7 +6,9 @@ import type { ProviderEvent } from "../src/domain/provider-event.js";
 import type { Transcript } from "../src/domain/transcript.js";
 import { postgresStore } from "../src/postgres/index.js";
 import { PostgresJobStore, type PostgresJobStoreOptions } from "../src/store/postgres/postgres-job-store.js";
+import { PostgresStoreReader } from "../src/store/postgres/postgres-store-reader.js";
 import type { DeadLetterRecord, JobRecord } from "../src/store/records.js";
+import { TcpProxy } from "./tcp-proxy.js";
 
 /**
  * The PostgreSQL store against a real server (no mocks), on a schema of this file's own. Two
@@ -67,6 +69,33 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A login role of this test's own (trust auth: no password), given `grants`; dropped by `drop()`. */
+async function roleWith(grants: string[]): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `hookscribe_role_${randomBytes(6).toString("hex")}`;
+  await admin.query(`CREATE ROLE ${name} LOGIN`);
+  for (const grant of grants) await admin.query(`${grant} TO ${name}`);
+  const url = new URL(DATABASE_URL);
+  url.username = name;
+  url.password = "";
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      await admin.query(`DROP OWNED BY ${name}`);
+      await admin.query(`DROP ROLE ${name}`);
+    },
+  };
+}
+
+/** A proxy to the database (see tcp-proxy.ts), and the connection string through it. */
+async function proxiedDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const server = new URL(DATABASE_URL);
+  const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port || 5432) });
+  const url = new URL(DATABASE_URL);
+  url.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: url.toString() };
+}
 
 beforeAll(async () => {
   await (await openStore()).close();
@@ -540,7 +569,7 @@ describe("PostgresJobStore: deliveries held in memory", () => {
 });
 
 describe("PostgresJobStore: notifications", () => {
-  it("tells each replica about the other replicas' changes, not its own", async () => {
+  it("tells each replica about the other replicas' changes, and of its own only its completions", async () => {
     const [a, b] = await Promise.all([openStore(), openStore()]);
     const seen = { a: [] as (string | undefined)[], b: [] as (string | undefined)[] };
     a.watch((ref) => seen.a.push(ref));
@@ -555,13 +584,29 @@ describe("PostgresJobStore: notifications", () => {
     const fromB = jobRecord();
     await b.createJob(fromB);
     await b.changeStatus(fromB.ref, { jobId: fromB.jobId!, status: "processing", at: Date.now() });
-    // Notifications arrive in commit order: a's own, had they come, would be here already.
-    await vi.waitFor(() => expect(seen.a).toEqual([fromB.ref]));
+    // Notifications arrive in commit order: a's own status change, had it come, would be here
+    // already; its own completion did come.
+    await vi.waitFor(() => expect(seen.a).toEqual([fromA.ref, fromB.ref]));
 
     stopB();
     await b.changeStatus(fromB.ref, { jobId: fromB.jobId!, status: "completed", at: Date.now() });
-    await vi.waitFor(() => expect(seen.a).toEqual([fromB.ref, fromB.ref]));
+    await vi.waitFor(() => expect(seen.a).toEqual([fromA.ref, fromB.ref, fromB.ref]));
     expect(seen.b).toEqual([fromA.ref, fromA.ref]);
+  });
+
+  it("tells its own listeners about its own completion, whose reply may have been lost to the worker", async () => {
+    const store = await openStore();
+    const seen: (string | undefined)[] = [];
+    store.watch((ref) => seen.push(ref));
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(store, job);
+    expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(true);
+    // The completion, once: its own status change before it (same connection, earlier commit) was not told.
+    await vi.waitFor(() => expect(seen).toEqual([job.ref]));
+
+    // What a lost reply leaves: a retry finds the delivery gone, the job processed for whoever reads it.
+    expect(await store.claim(deliveryId)).toBeUndefined();
+    expect(await store.job(job.ref)).toMatchObject({ processed: true });
   });
 
   it("listens again after its connection is killed, and says changes may have been missed", async () => {
@@ -579,6 +624,30 @@ describe("PostgresJobStore: notifications", () => {
     await other.createJob(job);
     await other.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
     await vi.waitFor(() => expect(seen).toEqual([undefined, job.ref]));
+  });
+
+  it("finds a half-open listening connection by checking it, listens again and says changes may have been missed", async () => {
+    const { proxy, url } = await proxiedDatabase();
+    try {
+      // A lease so long that no heartbeat runs meanwhile: only the listener's own check finds the freeze.
+      const store = await openStore({ connectionString: url, leaseMs: 3_600_000, queryTimeoutMs: 1000, listenerCheckMs: 50 });
+      const other = await openStore();
+      const seen: (string | undefined)[] = [];
+      store.watch((ref) => seen.push(ref));
+
+      // Its connections stay open and answer nothing; new ones pass.
+      proxy.freeze();
+      expect(proxy.frozen).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(seen).toContain(undefined), { timeout: 10_000 });
+
+      // The new connection listens.
+      const job = jobRecord();
+      await other.createJob(job);
+      await other.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
+      await vi.waitFor(() => expect(seen).toContain(job.ref));
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
@@ -600,6 +669,64 @@ describe("PostgresJobStore: schema migrations", () => {
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()));
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+});
+
+describe("PostgresJobStore: least privilege", () => {
+  it("starts and works as a role that may only use the tables of an up-to-date schema (no DDL, no lock)", async () => {
+    const role = await roleWith([`GRANT USAGE ON SCHEMA "${SCHEMA}"`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${SCHEMA}"`]);
+    try {
+      const store = await openStore({ connectionString: role.url });
+      try {
+        const other = await openStore();
+        const job = jobRecord();
+        const deliveryId = await terminalDelivery(store, job);
+        expect(await store.claim(deliveryId)).toMatchObject({ id: deliveryId });
+        await store.saveDeadLetter(deadLetterOf(deliveryId, job));
+        expect(await other.deadLetter(deliveryId)).toMatchObject({ ref: job.ref });
+        expect(await store.claim(deliveryId)).toMatchObject({ id: deliveryId });
+        expect(await store.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(job) }, Date.now())).toBe(true);
+        expect(await other.job(job.ref)).toMatchObject({ processed: true });
+        expect(await store.readTranscript(job.ref)).toEqual(transcriptOf(job));
+        expect(await store.prune(Date.now() + 1000)).toBe(1);
+        expect(await store.takeOver()).toEqual([]);
+        expect(store.healthy()).toBe(true);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await role.drop();
+    }
+  });
+
+  it("reads with a reader that only ever reads: a role allowed only SELECT, and a schema without a store is left as it is", async () => {
+    const writer = await openStore();
+    const job = jobRecord();
+    const deliveryId = await terminalDelivery(writer, job);
+    await writer.saveDeadLetter(deadLetterOf(deliveryId, job));
+    const role = await roleWith([`GRANT USAGE ON SCHEMA "${SCHEMA}"`, `GRANT SELECT ON ALL TABLES IN SCHEMA "${SCHEMA}"`]);
+    try {
+      const reader = new PostgresStoreReader({ connectionString: role.url, schema: SCHEMA, maxConnections: 1, applicationName: "hookscribe test reader" });
+      try {
+        expect(await reader.open()).toBe(true);
+        expect(await reader.listJobs({ limit: 10 })).toEqual([{ ...job, status: "completed", updatedAt: expect.any(Number), finishedAt: expect.any(Number) }]);
+        expect(await reader.jobByProviderId(job.provider, job.jobId!)).toMatchObject({ ref: job.ref });
+        expect(await reader.deadLetters()).toEqual([deadLetterOf(deliveryId, job, { failedAt: expect.any(Number) })]);
+        expect(await reader.readTranscript(job.ref)).toBeUndefined();
+      } finally {
+        await reader.close();
+      }
+
+      const missing = new PostgresStoreReader({ connectionString: DATABASE_URL, schema: `${SCHEMA}_none`, maxConnections: 1, applicationName: "hookscribe test reader" });
+      try {
+        expect(await missing.open()).toBe(false);
+      } finally {
+        await missing.close();
+      }
+      expect(await query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [`${SCHEMA}_none`])).toEqual([]);
+    } finally {
+      await role.drop();
     }
   });
 });
@@ -755,6 +882,45 @@ describe("PostgresJobStore: connections", () => {
     } finally {
       await store.close();
       await restarted.stop();
+    }
+  });
+});
+
+describe("PostgresJobStore: half-open connections", () => {
+  it("gives up a status change on a half-open connection within the query timeout, turns unhealthy, then recovers and checks its listener too", async () => {
+    const { proxy, url } = await proxiedDatabase();
+    try {
+      // One pooled connection, so the status change goes to the frozen one; a listener check and a
+      // heartbeat so rare that neither runs meanwhile: only the recovery checks the listener.
+      const store = await openStore({ connectionString: url, maxConnections: 1, leaseMs: 3_600_000, queryTimeoutMs: 1000, listenerCheckMs: 3_600_000 });
+      const other = await openStore();
+      const seen: (string | undefined)[] = [];
+      store.watch((ref) => seen.push(ref));
+      const job = jobRecord();
+      await store.createJob(job);
+
+      proxy.freeze();
+      expect(proxy.frozen).toBeGreaterThanOrEqual(2);
+      const change = { jobId: job.jobId!, status: "processing" as const, at: Date.now() };
+      const failed = await rejection(store.changeStatus(job.ref, change));
+      expect(failed.name).toBe("StoreError");
+      expect(failed.message).toMatch(/the database is unreachable \(Query read timeout\)/);
+      expect(store.healthy()).toBe(false);
+
+      // The probe reaches the database on a new connection; the status changes go on.
+      await store.whenHealthy();
+      const moved = await store.changeStatus(job.ref, { ...change, status: "completed", event: completedEvent(job.jobId!) });
+      expect(moved).toMatchObject({ outcome: "advanced", job: { status: "completed" } });
+      expect(await other.job(job.ref)).toMatchObject({ status: "completed" });
+
+      // The recovery also found the listening connection half-open: it listens again.
+      await vi.waitFor(() => expect(seen).toContain(undefined), { timeout: 10_000 });
+      const fromOther = jobRecord();
+      await other.createJob(fromOther);
+      await other.changeStatus(fromOther.ref, { jobId: fromOther.jobId!, status: "processing", at: Date.now() });
+      await vi.waitFor(() => expect(seen).toContain(fromOther.ref));
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -3,15 +3,22 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 /**
  * A TCP proxy (node:net) between one client and a server, to cut the connection without touching
  * the server: `cut()` destroys every connection it carries and closes each new one at once until
- * `restore()`. For a database used by other tests at the same time.
+ * `restore()`. `freeze()` makes every connection it carries half-open instead: bytes stop flowing
+ * both ways, and neither side's socket is closed (a peer gone without a word, a NAT that forgot
+ * the connection), while new connections pass as usual. For a database used by other tests at
+ * the same time.
  */
 export class TcpProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
+  /** Frozen connections: open, forwarding nothing. */
+  private readonly stuck = new Set<[Socket, Socket]>();
   private refusing = false;
   /** Connections closed at once while cut. */
   refused = 0;
   /** Connections passed on. */
   accepted = 0;
+  /** Connections frozen by `freeze()`. */
+  frozen = 0;
 
   private constructor(
     private readonly server: Server,
@@ -33,10 +40,28 @@ export class TcpProxy {
   /** Drops every connection now and every new one until `restore()`. */
   cut(): void {
     this.refusing = true;
-    for (const [client, upstream] of this.pairs) {
+    for (const [client, upstream] of [...this.pairs, ...this.stuck]) {
       client.destroy();
       upstream.destroy();
     }
+    this.pairs.clear();
+    this.stuck.clear();
+  }
+
+  /**
+   * Stops forwarding on every connection open now, for good: no byte goes either way any more,
+   * and no socket is closed (until `cut()` or `close()`). Connections opened afterwards pass.
+   */
+  freeze(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+      this.frozen++;
+    }
+    // Still destroyed by cut() and close(), never forwarded again.
+    for (const pair of this.pairs) this.stuck.add(pair);
     this.pairs.clear();
   }
 
@@ -61,6 +86,7 @@ export class TcpProxy {
     this.pairs.add(pair);
     const drop = () => {
       this.pairs.delete(pair);
+      this.stuck.delete(pair);
       client.destroy();
       upstream.destroy();
     };

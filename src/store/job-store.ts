@@ -122,9 +122,10 @@ export interface JobStore {
   saveDeadLetter(deadLetter: DeadLetterRecord): Promise<void>;
 
   /**
-   * Tells `listener` when another instance changed a job (its ref), or that changes may have been
-   * missed (`undefined`: look again at every job you wait for). Returns the unsubscribe function.
-   * A store used by one process at a time never calls it.
+   * Tells `listener` when another instance changed a job, or when any instance (this one too)
+   * completed one (its ref), or that changes may have been missed (`undefined`: look again at
+   * every job you wait for). Returns the unsubscribe function. A store used by one process at a
+   * time never calls it.
    */
   watch(listener: (ref: string | undefined) => void): () => void;
 

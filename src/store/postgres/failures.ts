@@ -6,8 +6,11 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EP
 /** SQLSTATEs of a server that is going away or not taking connections (class 08 is matched as a whole). */
 const SERVER_GONE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
 
-/** node-postgres' own errors for a broken connection or a pool that could not get one in time; they carry no code. */
-const CLIENT_MESSAGES = /^(Connection terminated|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+/**
+ * node-postgres' own errors for a broken connection, a pool that could not get one in time, or a
+ * statement that got no answer within `query_timeout` (a half-open connection); they carry no code.
+ */
+const CLIENT_MESSAGES = /^(Connection terminated|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
 
 /**
  * `true` when `error` says the database cannot be reached (not that a statement was wrong): the

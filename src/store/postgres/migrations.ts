@@ -2,6 +2,7 @@ import type { Pool } from "pg";
 import { StoreError } from "../../errors/index.js";
 import { advisoryLock } from "./advisory-locks.js";
 import { quotedSchema } from "./sql-identifier.js";
+import type { Queryable } from "./store-reads.js";
 import { inTransaction } from "./transaction.js";
 
 /**
@@ -69,12 +70,41 @@ const MIGRATIONS: readonly ((schema: string) => string)[] = [
   `,
 ];
 
+/** The version this code brings a schema to. */
+export const LATEST_VERSION = MIGRATIONS.length;
+
 /**
- * Creates the schema or brings it to the latest version, in one transaction. Replicas starting
- * together queue on an advisory lock of the schema: the first one migrates, the others find the
- * schema up to date. A schema newer than this code is refused rather than used.
+ * The version the schema is at, read without writing anything (a role allowed only to read and
+ * write rows can run it): 0 when it holds no hookscribe store (no `schema_version` table, or no
+ * schema at all).
+ */
+export async function appliedVersion(db: Queryable, schema: string): Promise<number> {
+  const s = quotedSchema(schema);
+  const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [`${s}.schema_version`]);
+  if (!rows[0]!.present) return 0;
+  const version = await db.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_version`);
+  return version.rows[0]!.version;
+}
+
+/** Refuses a schema newer than this code rather than misread or miswrite it. */
+export function refuseNewerSchema(version: number, location: string): void {
+  if (version > LATEST_VERSION) {
+    throw new StoreError(location, `The schema is at version ${version}, newer than this hookscribe knows (${LATEST_VERSION}): upgrade hookscribe on every replica`);
+  }
+}
+
+/**
+ * Creates the schema or brings it to the latest version. A schema already up to date is only
+ * read: no lock, no DDL, so a replica whose role may only read and write rows (USAGE on the
+ * schema, DML on its tables) starts on a schema its owner migrated. Otherwise the missing steps
+ * run in one transaction, under an advisory lock of the schema: replicas starting together queue
+ * on it, the first one migrates, the others find the schema up to date once they hold it. A
+ * schema newer than this code is refused rather than used.
  */
 export async function migrate(pool: Pool, schema: string, location: string): Promise<void> {
+  const applied = await appliedVersion(pool, schema);
+  refuseNewerSchema(applied, location);
+  if (applied === LATEST_VERSION) return;
   const s = quotedSchema(schema);
   await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1, $2)", advisoryLock(schema, "migrate"));
@@ -82,11 +112,9 @@ export async function migrate(pool: Pool, schema: string, location: string): Pro
     const existing = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
     if (existing.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_version`);
-    const current = rows[0]!.version;
-    if (current > MIGRATIONS.length) {
-      throw new StoreError(location, `The schema is at version ${current}, newer than this hookscribe knows (${MIGRATIONS.length}): upgrade hookscribe on every replica`);
-    }
+    // Again under the lock: another replica may have migrated meanwhile.
+    const current = await appliedVersion(client, schema);
+    refuseNewerSchema(current, location);
     for (const [index, step] of MIGRATIONS.entries()) {
       if (index < current) continue;
       await client.query(step(s));

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
-import type { ClientConfig, Pool, PoolConfig } from "pg";
+import type { ClientConfig, Pool, QueryConfig } from "pg";
 import { StoreError } from "../../errors/index.js";
 import { isTerminal } from "../../domain/job-status.js";
 import { type ProviderEvent, isFinalAnswer } from "../../domain/provider-event.js";
@@ -9,14 +8,15 @@ import type { DeliveryOutcome, JobListing, JobStore, StatusChange, StatusChangeR
 import type { DeadLetterRecord, DeliveryRecord, JobRecord } from "../records.js";
 import { advisoryLock } from "./advisory-locks.js";
 import { ChangeFeed } from "./change-feed.js";
+import { CONNECT_TIMEOUT_MS, KEEP_ALIVE_INITIAL_DELAY_MS, QUERY_TIMEOUT_MS, createPool, ignoreIdleClientError } from "./connections.js";
 import { isConnectionError, isPoolWaitTimeout, toStoreError } from "./failures.js";
 import { describeLocation } from "./location.js";
 import { migrate } from "./migrations.js";
-import { DEAD_LETTER_COLUMNS, DELIVERY_COLUMNS, JOB_COLUMNS, deadLetterFromRow, deliveryFromRow, jobFromRow, transcriptFromRow } from "./rows.js";
-import { quotedSchema } from "./sql-identifier.js";
+import { DEAD_LETTER_COLUMNS, DELIVERY_COLUMNS, JOB_COLUMNS, deliveryFromRow, jobFromRow } from "./rows.js";
 import { statusRank } from "./status-rank.js";
 import { StatementBatch } from "./statement-batch.js";
 import { StoreHealth } from "./store-health.js";
+import { StoreReads, type StoreTables } from "./store-reads.js";
 import { inTransaction } from "./transaction.js";
 
 export interface PostgresJobStoreOptions {
@@ -34,6 +34,19 @@ export interface PostgresJobStoreOptions {
    * (default `CONNECT_TIMEOUT_MS`); for the pool the store creates and its listening connection.
    */
   connectTimeoutMs?: number;
+  /**
+   * Internal (not an option of `postgresStore()`; tests set it small). How long a statement may go
+   * unanswered before its connection counts as broken and the database as unreachable (default
+   * `QUERY_TIMEOUT_MS`): pg's `query_timeout` on the pool the store creates (a given pool keeps
+   * its own settings), on the listening connection, and on each health probe.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * Internal (not an option of `postgresStore()`; tests set it small). How often the listening
+   * connection is checked with a statement, so that a half-open one is found and replaced
+   * (default `LISTENER_CHECK_MS`; see `ChangeFeed`).
+   */
+  listenerCheckMs?: number;
 }
 
 /** Most status changes, or completions, written by one statement. */
@@ -43,11 +56,11 @@ const BATCH_ITEMS = 100;
 const TAKE_OVER_BATCH = 500;
 
 /**
- * How long opening one connection may take before the database counts as unreachable. It bounds
- * each connection attempt only, never the wait for a pooled connection that is busy: a burst
- * larger than the pool queues for it (a busy pool is not an unreachable database).
+ * How often the listening connection is checked: the longest a half-open one goes unnoticed (plus
+ * the query timeout), notifications lost meanwhile. The health probe of an outage also checks it
+ * as soon as the database answers again.
  */
-const CONNECT_TIMEOUT_MS = 5000;
+const LISTENER_CHECK_MS = 10_000;
 
 /**
  * Which share of a lease a delivery held by this instance is answered from memory for (by
@@ -62,6 +75,17 @@ const POOL_APPLICATION_NAME = "hookscribe";
 const LISTENER_APPLICATION_NAME = "hookscribe listener";
 
 const ERROR_RANK = statusRank("error");
+
+/**
+ * The sender of a completion's notification (`*:<ref>`), where a status change's names the
+ * instance that made it (`<instance id>:<ref>`), which ignores it: its own waiters were told
+ * already. A completion is told to every instance, this one included: when its reply is lost (the
+ * connection broke after COMMIT), the worker's retry finds the delivery gone and resolves nobody,
+ * and this notification is what has the follower read the job, processed, from the store. When
+ * the reply does come, the worker has resolved the job's waiters already, and the follower has
+ * nothing to read. (An instance of an earlier version reads `*` as another instance: it is told too.)
+ */
+const EVERY_INSTANCE = "*";
 
 /**
  * The PostgreSQL store: every replica of a service opens one on the same schema and they share
@@ -80,14 +104,20 @@ const ERROR_RANK = statusRank("error");
  *   job marked processed and the notification, all or nothing.
  * - Every change that may resolve a waiter is announced with `NOTIFY` on `<schema>_changes`,
  *   sent at commit; each instance `LISTEN`s on a connection of its own and hands other instances'
- *   changes to `watch()` listeners. PostgreSQL commits transactions that notify one at a time, so
- *   status changes (and completions) under way together go as one statement (`StatementBatch`):
- *   one commit for all of them, each one's promise settled by it.
+ *   changes, and every completion (its own too, see `EVERY_INSTANCE`), to `watch()` listeners.
+ *   PostgreSQL commits transactions that notify one at a time, so status changes (and
+ *   completions) under way together go as one statement (`StatementBatch`): one commit for all of
+ *   them, each one's promise settled by it.
+ * - No statement waits forever on a connection that went half-open: the pool the store creates
+ *   has a client-side query timeout (a statement unanswered that long counts as an unreachable
+ *   database: the store turns unhealthy until a probe answers) and TCP keep-alive, and the
+ *   listening connection is checked every `LISTENER_CHECK_MS` and at the end of every outage.
  */
 export class PostgresJobStore implements JobStore {
   readonly location: string;
   private readonly options: PostgresJobStoreOptions;
-  private readonly tables: { jobs: string; deliveries: string; deadLetters: string; transcripts: string };
+  private readonly tables: StoreTables;
+  private readonly reads: StoreReads;
   private readonly channel: string;
   /** `leaseMs` as a PostgreSQL interval. */
   private readonly lease: string;
@@ -123,30 +153,50 @@ export class PostgresJobStore implements JobStore {
     return this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   }
 
+  /** How long a statement may go unanswered. */
+  private get queryTimeoutMs(): number {
+    return this.options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
+  }
+
   constructor(options: PostgresJobStoreOptions) {
     this.options = options;
     this.location = describeLocation(options, options.schema);
-    const s = quotedSchema(options.schema);
-    this.tables = { jobs: `${s}.jobs`, deliveries: `${s}.deliveries`, deadLetters: `${s}.dead_letters`, transcripts: `${s}.transcripts` };
+    this.reads = new StoreReads(options.schema, this.location);
+    this.tables = this.reads.tables;
     this.channel = `${options.schema}_changes`;
     this.lease = `${options.leaseMs} milliseconds`;
-    this.health = new StoreHealth(() => this.connectedPool().query("SELECT 1"), options.probeIntervalMs);
+    this.health = new StoreHealth(
+      // Bounded on a given pool too: a probe stuck on a half-open connection would never end the outage.
+      () => this.connectedPool().query({ text: "SELECT 1", query_timeout: this.queryTimeoutMs } as QueryConfig),
+      options.probeIntervalMs,
+      // The listening connection may have broken in the outage, or be waiting to reconnect.
+      () => this.feed?.ensureListening(),
+    );
   }
 
   async open(): Promise<void> {
     if (this.pool) return;
     const { pool: given, connectionString, maxConnections, schema, probeIntervalMs } = this.options;
-    // No `connectionTimeoutMillis` on the pool: it would also bound the wait for a busy pooled
-    // connection. Each connection attempt is bounded by its client instead.
     const pool =
       given ??
-      new pg.Pool({ connectionString, max: maxConnections, keepAlive: true, application_name: POOL_APPLICATION_NAME, Client: clientConnectingWithin(this.connectTimeoutMs) });
+      createPool({
+        connectionString,
+        max: maxConnections,
+        connectTimeoutMs: this.connectTimeoutMs,
+        queryTimeoutMs: this.queryTimeoutMs,
+        applicationName: POOL_APPLICATION_NAME,
+      });
     pool.on("error", ignoreIdleClientError);
     const instanceId = randomUUID();
-    const feed = new ChangeFeed(this.listenerConfig(), this.channel, probeIntervalMs, {
-      notified: (payload) => this.notified(payload),
-      reconnected: () => this.tell(undefined),
-    });
+    const feed = new ChangeFeed(
+      this.listenerConfig(),
+      this.channel,
+      { retryDelayMs: probeIntervalMs, checkIntervalMs: this.options.listenerCheckMs ?? LISTENER_CHECK_MS, queryTimeoutMs: this.queryTimeoutMs },
+      {
+        notified: (payload) => this.notified(payload),
+        reconnected: () => this.tell(undefined),
+      },
+    );
     try {
       await migrate(pool, schema, this.location);
       this.unprocessed = await this.countUnprocessed(pool);
@@ -204,72 +254,36 @@ export class PostgresJobStore implements JobStore {
       // delivery returned it is the job as it is.
       const hold = this.heldByRef.get(ref);
       if (hold?.job && this.trusted(hold)) return hold.job;
-      const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE ref = $1`, [ref]);
-      return rows[0] && jobFromRow(rows[0], this.location);
+      return this.reads.job(pool, ref);
     });
   }
 
   jobByProviderId(provider: string, jobId: string): Promise<JobRecord | undefined> {
-    return this.read("read the job", async (pool) => {
-      const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE provider = $1 AND job_id = $2`, [provider, jobId]);
-      return rows[0] && jobFromRow(rows[0], this.location);
-    });
+    return this.read("read the job", (pool) => this.reads.jobByProviderId(pool, provider, jobId));
   }
 
   listJobs(listing: JobListing): Promise<JobRecord[]> {
-    return this.read("list the jobs", async (pool) => {
-      const values: unknown[] = [];
-      const conditions: string[] = [];
-      if (listing.status !== undefined) {
-        values.push(listing.status);
-        conditions.push(`status = $${values.length}`);
-      }
-      if (listing.after !== undefined) {
-        values.push(listing.after.createdAt, listing.after.ref);
-        conditions.push(`(created_at, ref) < ($${values.length - 1}::bigint, $${values.length})`);
-      }
-      values.push(listing.limit);
-      const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
-      const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} ${where} ORDER BY created_at DESC, ref DESC LIMIT $${values.length}`, values);
-      return rows.map((row) => jobFromRow(row, this.location));
-    });
+    return this.read("list the jobs", (pool) => this.reads.listJobs(pool, listing));
   }
 
   pendingJobs(): Promise<JobRecord[]> {
-    return this.read("list the pending jobs", async (pool) => {
-      const { rows } = await pool.query(
-        `SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE status IN ('queued', 'processing') AND job_id IS NOT NULL ORDER BY created_at, ref`,
-      );
-      return rows.map((row) => jobFromRow(row, this.location));
-    });
+    return this.read("list the pending jobs", (pool) => this.reads.pendingJobs(pool));
   }
 
   pendingDelivery(ref: string): Promise<DeliveryRecord | undefined> {
-    return this.read("read the job's delivery", async (pool) => {
-      const { rows } = await pool.query(`SELECT ${DELIVERY_COLUMNS} FROM ${this.tables.deliveries} WHERE ref = $1 ORDER BY received_at LIMIT 1`, [ref]);
-      return rows[0] && deliveryFromRow(rows[0], this.location);
-    });
+    return this.read("read the job's delivery", (pool) => this.reads.pendingDelivery(pool, ref));
   }
 
   deadLetter(id: string): Promise<DeadLetterRecord | undefined> {
-    return this.read("read the dead letter", async (pool) => {
-      const { rows } = await pool.query(`SELECT ${DEAD_LETTER_COLUMNS} FROM ${this.tables.deadLetters} WHERE id = $1`, [id]);
-      return rows[0] && deadLetterFromRow(rows[0], this.location);
-    });
+    return this.read("read the dead letter", (pool) => this.reads.deadLetter(pool, id));
   }
 
   deadLetters(): Promise<DeadLetterRecord[]> {
-    return this.read("list the dead letters", async (pool) => {
-      const { rows } = await pool.query(`SELECT ${DEAD_LETTER_COLUMNS} FROM ${this.tables.deadLetters} ORDER BY failed_at, id`);
-      return rows.map((row) => deadLetterFromRow(row, this.location));
-    });
+    return this.read("list the dead letters", (pool) => this.reads.deadLetters(pool));
   }
 
   readTranscript(ref: string): Promise<Transcript | undefined> {
-    return this.read("read the transcript", async (pool) => {
-      const { rows } = await pool.query(`SELECT ref, body FROM ${this.tables.transcripts} WHERE ref = $1`, [ref]);
-      return rows[0] && transcriptFromRow(rows[0], this.location);
-    });
+    return this.read("read the transcript", (pool) => this.reads.readTranscript(pool, ref));
   }
 
   createJob(job: JobRecord): Promise<void> {
@@ -317,9 +331,8 @@ export class PostgresJobStore implements JobStore {
         return { outcome: "advanced", job, ...(deliveryId !== undefined && { deliveryId }) };
       }
       // Nothing moved: why, as the job is now.
-      const current = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${this.tables.jobs} WHERE ref = $1`, [ref]);
-      if (!current.rows[0]) return { outcome: "missing" };
-      const job = jobFromRow(current.rows[0], this.location);
+      const job = await this.reads.job(pool, ref);
+      if (!job) return { outcome: "missing" };
       return { outcome: job.jobId !== undefined && job.jobId !== change.jobId ? "foreign" : "unchanged", job };
     });
   }
@@ -489,7 +502,7 @@ export class PostgresJobStore implements JobStore {
         this.instanceId,
         ERROR_RANK,
         this.channel,
-        this.payload(""),
+        `${EVERY_INSTANCE}:`,
       ],
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -672,11 +685,12 @@ export class PostgresJobStore implements JobStore {
     return rows[0]!.count;
   }
 
-  /** `<instance id>:<ref>`: the instance, so that it can ignore its own changes. */
+  /** A status change's payload, `<instance id>:<ref>`: the instance, so that it can ignore its own (see `EVERY_INSTANCE`). */
   private payload(ref: string): string {
     return `${this.instanceId}:${ref}`;
   }
 
+  /** Tells the listeners about a notification's ref, unless it is one of this instance's own status changes. */
   private notified(payload: string): void {
     const separator = payload.indexOf(":");
     if (separator < 0 || payload.slice(0, separator) === this.instanceId) return;
@@ -693,11 +707,23 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  /** The listening connection's settings: those of the pool, under a name of its own. */
+  /**
+   * The listening connection's settings: those of the pool, under a name of its own. It is the
+   * store's own connection, so it is never left unbounded: TCP keep-alive (see
+   * `KEEP_ALIVE_INITIAL_DELAY_MS`), and connection attempts bounded by `connectTimeoutMs`, unless
+   * a given pool sets a delay or a timeout of its own. Its statements are bounded by the feed
+   * (`queryTimeoutMs`).
+   */
   private listenerConfig(): ClientConfig {
     const { pool, connectionString } = this.options;
-    const base: ClientConfig = pool ? { ...pool.options } : { connectionString, connectionTimeoutMillis: this.connectTimeoutMs, keepAlive: true };
-    return { ...base, application_name: LISTENER_APPLICATION_NAME };
+    const base: ClientConfig = pool ? { ...pool.options } : { connectionString };
+    return {
+      ...base,
+      connectionTimeoutMillis: base.connectionTimeoutMillis || this.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: base.keepAliveInitialDelayMillis || KEEP_ALIVE_INITIAL_DELAY_MS,
+      application_name: LISTENER_APPLICATION_NAME,
+    };
   }
 }
 
@@ -745,24 +771,3 @@ function doubt(hold: Hold): void {
 function isSettled(delivery: DeliveryRecord): boolean {
   return isFinalAnswer(delivery.event) || (delivery.fetched !== undefined && isFinalAnswer(delivery.fetched));
 }
-
-/**
- * The pool's client class, each connection attempt bounded by `timeoutMs` (pg's
- * `connectionTimeoutMillis` of a client). Given to the pool in place of the pool's own
- * `connectionTimeoutMillis`, which would also bound the wait for a busy pooled connection.
- */
-function clientConnectingWithin(timeoutMs: number): NonNullable<PoolConfig["Client"]> {
-  class BoundedClient extends pg.Client {
-    constructor(config?: ClientConfig) {
-      super({ ...config, connectionTimeoutMillis: timeoutMs });
-    }
-  }
-  return BoundedClient as unknown as NonNullable<PoolConfig["Client"]>;
-}
-
-/**
- * A pool emits 'error' when one of its idle connections drops (the server restarted, a proxy
- * timed it out); without a listener that would crash the process. The pool has already dropped
- * that connection, and a query that fails for the same cause marks the store unhealthy.
- */
-function ignoreIdleClientError(): void {}

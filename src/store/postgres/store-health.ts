@@ -2,8 +2,8 @@ import { reasonOf } from "./failures.js";
 
 /**
  * Whether the database takes writes. A failure that says it cannot be reached (`lost`) starts a
- * probe every `intervalMs`; the first probe that succeeds makes the store healthy again and
- * resolves everyone waiting for it.
+ * probe every `intervalMs`; the first probe that succeeds makes the store healthy again, resolves
+ * everyone waiting for it and calls `recovered`.
  */
 export class StoreHealth {
   private active = false;
@@ -15,6 +15,7 @@ export class StoreHealth {
   constructor(
     private readonly probe: () => Promise<unknown>,
     readonly intervalMs: number,
+    private readonly recovered: () => void = () => undefined,
   ) {}
 
   /** Open, and no failure since the last successful probe. */
@@ -72,6 +73,7 @@ export class StoreHealth {
     if (!this.active) return;
     this.outage = undefined;
     this.settle();
+    this.recovered();
   }
 
   private settle(): void {
