@@ -376,11 +376,13 @@ async function postgresStoreCost(pool: pg.Pool, schema: string, name: string): P
   };
 }
 
-/** (c) The JSON store after close(): the document per job, the transcript files per transcript, by size and by blocks on disk. */
+/** (c) The JSON store after close(): the document per job, the transcript log per transcript, by size and by blocks on disk. */
 async function jsonStoreCost(storePath: string): Promise<{ apparent: StoreCost; onDisk: StoreCost }> {
   const document = await stat(storePath);
-  const { jobs } = JSON.parse(await readFile(storePath, "utf8")) as { jobs: Record<string, unknown> };
+  const { jobs } = JSON.parse(await readFile(storePath, "utf8")) as { jobs: Record<string, { transcriptAt?: unknown }> };
   const jobCount = Object.keys(jobs).length;
+  // Transcripts share segment files: count them by the jobs that refer to one.
+  const transcriptCount = Object.values(jobs).filter((job) => job.transcriptAt !== undefined).length;
   const files = async (path: string): Promise<{ count: number; bytes: number; blocks: number }> => {
     const entries = await readdir(path, { withFileTypes: true, recursive: true }).catch(() => []);
     let count = 0;
@@ -401,15 +403,15 @@ async function jsonStoreCost(storePath: string): Promise<{ apparent: StoreCost; 
   const cost = (name: string, documentBytes: number, transcriptBytes: number, allBytes: number): StoreCost => ({
     name,
     jobs: jobCount,
-    transcripts: transcripts.count,
+    transcripts: transcriptCount,
     recordBytes: documentBytes / jobCount,
-    transcriptBytes: transcriptBytes / transcripts.count,
-    perFinishedJob: documentBytes / jobCount + transcriptBytes / transcripts.count,
+    transcriptBytes: transcriptBytes / transcriptCount,
+    perFinishedJob: documentBytes / jobCount + transcriptBytes / transcriptCount,
     otherBytes: allBytes - documentBytes - transcriptBytes,
     totalBytes: allBytes,
   });
   return {
-    apparent: cost("JSON store: document + transcript files (baseline)", document.size, transcripts.bytes, all.bytes),
+    apparent: cost("JSON store: document + transcript log (baseline)", document.size, transcripts.bytes, all.bytes),
     onDisk: cost("JSON store, blocks on disk", document.blocks * 512, transcripts.blocks, all.blocks),
   };
 }
