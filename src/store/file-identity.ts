@@ -1,4 +1,7 @@
-import { stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { open, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { syncDirectory } from "./atomic-write.js";
 
 /** Which file an open handle writes to: the device and inode it had when it was opened. */
 export interface FileIdentity {
@@ -17,4 +20,23 @@ export async function isStillAtPath(path: string, identity: FileIdentity): Promi
     throw error;
   });
   return onDisk?.dev === identity.dev && onDisk.ino === identity.ino;
+}
+
+/**
+ * Creates (or opens) `name` in `dir` to append to, mode 0600, with its identity. With `fsync`,
+ * the directory entry is made durable too, or power loss could drop the new file. A failure
+ * after the file was created removes it again.
+ */
+export async function openForAppend(dir: string, name: string, options: { fsync: boolean }): Promise<{ handle: FileHandle } & FileIdentity> {
+  const path = join(dir, name);
+  const handle = await open(path, "a", 0o600);
+  try {
+    const { dev, ino } = await handle.stat();
+    if (options.fsync) await syncDirectory(dir);
+    return { handle, dev, ino };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
 }

@@ -1,10 +1,9 @@
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors/index.js";
-import { syncDirectory } from "./atomic-write.js";
-import { type FileIdentity, isStillAtPath } from "./file-identity.js";
+import { type FileIdentity, isStillAtPath, openForAppend } from "./file-identity.js";
 import { writeFully } from "./write-fully.js";
 import { type StoreDocument, deadLetterRecordSchema, deliveryRecordSchema, jobRecordSchema } from "./records.js";
 
@@ -232,25 +231,13 @@ export class Journal {
     }
     if (this.segment) return this.segment;
     const name = segmentName(++this.segmentNumber);
-    const path = join(this.dir, name);
-    let handle: FileHandle;
     try {
-      handle = await open(path, "a", 0o600);
+      this.segment = { name, ...(await openForAppend(this.dir, name, this.options)), size: 0 };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") this.filesLost = true;
       throw error;
     }
-    try {
-      const { dev, ino } = await handle.stat();
-      // With fsync, the new file's directory entry must be durable too, or power loss could drop it.
-      if (this.options.fsync) await syncDirectory(this.dir);
-      this.segment = { name, handle, size: 0, dev, ino };
-      return this.segment;
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
-      throw error;
-    }
+    return this.segment;
   }
 
   private async checkIdentity(segment: OpenSegment): Promise<void> {

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { StoreError } from "../errors/index.js";
 import { type Transcript, transcriptSchema } from "../domain/transcript.js";
 import { describeIssues } from "../validation/describe-issues.js";
-import { syncDirectory } from "./atomic-write.js";
 import type { TranscriptLocation } from "./records.js";
-import { type FileIdentity, isStillAtPath } from "./file-identity.js";
+import { type FileIdentity, isStillAtPath, openForAppend } from "./file-identity.js";
 import { writeFully } from "./write-fully.js";
 
 const SEGMENT_FILE = /^transcripts-(\d{10})\.ndjson$/;
@@ -143,18 +142,9 @@ export class TranscriptLog {
     if (this.segment?.full) await this.closeSegment();
     if (this.segment) return this.segment;
     const number = ++this.lastNumber;
-    const path = join(this.dir, segmentName(number));
-    const handle = await open(path, "a", 0o600);
-    try {
-      const { dev, ino } = await handle.stat();
-      if (this.options.fsync) await syncDirectory(this.dir);
-      this.segment = { number, handle, size: 0, dev, ino, full: false };
-      return this.segment;
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
-      throw error;
-    }
+    const opened = await openForAppend(this.dir, segmentName(number), this.options);
+    this.segment = { number, ...opened, size: 0, full: false };
+    return this.segment;
   }
 
   /** Written into a file nobody can find any more is not stored: checked before the job is marked processed. */
