@@ -18,7 +18,7 @@ const POSTGRES_RUNS = [
 ];
 
 /** Test files that need the PostgreSQL server from start to end. */
-const POSTGRES_ONLY = ["test/postgres-store.test.ts", "test/replicas.test.ts"];
+const POSTGRES_ONLY = ["test/postgres-store.test.ts", "test/replicas.test.ts", "test/shared-store.test.ts"];
 
 const DATABASE_URL = new URL(process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test");
 
