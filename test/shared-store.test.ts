@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type DevProvider, startDevProvider } from "../src/dev/dev-provider.js";
 import { PostgresJobStore } from "../src/store/postgres/postgres-job-store.js";
-import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, fastProvider, rejection } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, fastProvider, rejection, until } from "./helpers.js";
 
 /*
  * Two clients in this process on one PostgreSQL schema, as two replicas: A submits, and its
@@ -60,6 +60,9 @@ describe("two replicas on one schema", () => {
     b.on("transcript", (t) => onB.push(t.jobId));
     const transcript = await a.transcribe("https://audio.example/shared.wav");
     expect(transcript.text).toBe(SAMPLE_TEXT);
+    // A may read the committed transcript before B's answer to its own commit comes back.
+    await until(() => onB.length > 0);
+    await Promise.all(clients.map((client) => client.close()));
     expect(onB).toEqual([transcript.jobId]);
     expect(onA).toEqual([]);
   });
