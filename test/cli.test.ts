@@ -12,7 +12,7 @@ import { postgresStore } from "hookscribe/postgres";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, startDevProvider } from "../src/dev/dev-provider.js";
-import { FAST_DEV, SAMPLE_TEXT, describeOnPostgres, fastProvider, freePort, until } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, describeOnPostgres, dropSchemas, fastProvider, freePort, until } from "./helpers.js";
 
 /*
  * The built `hookscribe` binary (npm test builds it first), spawned as a user would run it:
@@ -305,17 +305,10 @@ describe("--help", () => {
  * this block's own (dropped afterwards). Never skipped: no server is a failure.
  */
 describeOnPostgres("store commands on PostgreSQL (--database-url, DATABASE_URL)", () => {
-  const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const DATABASE_URL = TEST_DATABASE_URL;
   const SCHEMA = `hookscribe_cli_${randomBytes(6).toString("hex")}`;
 
-  afterAll(async () => {
-    const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-    try {
-      await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
-  });
+  afterAll(() => dropSchemas([SCHEMA]));
 
   it("jobs, job, dlq list and dlq replay read and work the store a Transcriber wrote; transcribe writes to it", async () => {
     // Thin webhooks, so the worker fetches each result: failing fetches make a dead letter.

@@ -2,15 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { describe, it, vi } from "vitest";
 import { FileJobStore } from "../src/store/file-job-store.js";
 import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
-import { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+import { POSTGRES_UNAVAILABLE, TEST_STORE, dropSchemas, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
 import { type StoredState, readStoredState } from "./stored-state.js";
 
-export { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, TEST_STORE, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
+export { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, TEST_STORE, dropSchemas, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
 export { type StoredState, readStoredState } from "./stored-state.js";
 
 export const SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog";
@@ -23,16 +22,8 @@ export const describeOnPostgres = describe.skipIf(POSTGRES_UNAVAILABLE);
 export const itOnPostgres = it.skipIf(POSTGRES_UNAVAILABLE);
 
 /** Drops the schemas of these store paths (PostgreSQL runs only). */
-export async function dropSchemas(storePaths: Iterable<string>): Promise<void> {
-  const schemas = [...new Set([...storePaths].map(schemaFor))];
-  if (TEST_STORE !== "postgres" || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+async function dropStoreSchemas(storePaths: Iterable<string>): Promise<void> {
+  if (TEST_STORE === "postgres") await dropSchemas(new Set([...storePaths].map(schemaFor)));
 }
 
 /** A temp directory for one test's store; removed by `cleanup`. */
@@ -120,7 +111,7 @@ export async function harness(
     async cleanup() {
       for (const c of clients) await c.close();
       await dev.close();
-      await dropSchemas(storePaths);
+      await dropStoreSchemas(storePaths);
       await rm(dir, { recursive: true, force: true });
     },
   };

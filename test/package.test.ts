@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POSTGRES_UNAVAILABLE } from "./store-choice.js";
+import { POSTGRES_UNAVAILABLE, TEST_DATABASE_URL, dropSchemas } from "./store-choice.js";
 
 /**
  * The package as a user meets it: `npm pack` of the built repository (npm test builds dist/
@@ -53,7 +52,6 @@ async function runScript(name: string, nodeFlags: string[] = []): Promise<Record
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
 }
 
-const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SCHEMA = `package_${process.pid}_${Date.now().toString(36)}`;
 
 // A round trip: the emulator from `hookscribe/dev`, a client from `hookscribe`, one transcript;
@@ -200,10 +198,7 @@ describe("the packed package, installed into an empty folder", () => {
 
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
-    if (POSTGRES_UNAVAILABLE) return;
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).finally(() => client.end());
+    if (!POSTGRES_UNAVAILABLE) await dropSchemas([SCHEMA]);
   });
 
   it("a CommonJS file gets a transcript (require of hookscribe and hookscribe/dev)", async () => {
@@ -218,7 +213,7 @@ describe("the packed package, installed into an empty folder", () => {
   }, 60_000);
 
   it.skipIf(POSTGRES_UNAVAILABLE).each(["round-trip.cjs", "round-trip.mjs"])("%s gets a transcript on the PostgreSQL store of hookscribe/postgres", async (name) => {
-    const stdout = await run(process.execPath, [name], consumer, { SCHEMA, DATABASE_URL });
+    const stdout = await run(process.execPath, [name], consumer, { SCHEMA, DATABASE_URL: TEST_DATABASE_URL });
     expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toMatchObject({ text: TEXT, status: "completed", submits: 1 });
   }, 60_000);
 

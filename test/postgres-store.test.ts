@@ -9,13 +9,14 @@ import { PostgresJobStore, type PostgresJobStoreOptions } from "../src/store/pos
 import { PostgresStoreReader } from "../src/store/postgres/postgres-store-reader.js";
 import type { DeadLetterRecord, JobRecord } from "../src/store/records.js";
 import { TcpProxy } from "./tcp-proxy.js";
+import { TEST_DATABASE_URL } from "./store-choice.js";
 
 /**
  * The PostgreSQL store against a real server (no mocks), on a schema of this file's own. Two
  * `PostgresJobStore` objects on one schema are two replicas.
  */
 
-const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = TEST_DATABASE_URL;
 const SCHEMA = `hookscribe_test_${randomBytes(6).toString("hex")}`;
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const opened: PostgresJobStore[] = [];

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type DevProvider, type DevProviderOptions, type TranscriptEngine, startDevProvider } from "../src/dev/dev-provider.js";
 import { RoundRobinProxy } from "./round-robin-proxy.js";
 import { TcpProxy } from "./tcp-proxy.js";
+import { TEST_DATABASE_URL } from "./store-choice.js";
 
 /*
  * Several replicas of a service on one PostgreSQL schema, end to end and all real: each replica is
@@ -16,7 +17,7 @@ import { TcpProxy } from "./tcp-proxy.js";
  * time); this file works in a schema of its own, dropped at the end.
  */
 
-const DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = TEST_DATABASE_URL;
 const SCHEMA = `replicas_${randomBytes(6).toString("hex")}`;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });

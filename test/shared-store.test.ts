@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { type Provider, StoreError, Transcriber, type TranscriberOptions } from "hookscribe";
 import { postgresStore } from "hookscribe/postgres";
-import pg from "pg";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type DevProvider, startDevProvider } from "../src/dev/dev-provider.js";
 import { PostgresJobStore } from "../src/store/postgres/postgres-job-store.js";
-import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, fastProvider, rejection, until } from "./helpers.js";
+import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, dropSchemas, fastProvider, rejection, until } from "./helpers.js";
 
 /*
  * Two clients in this process on one PostgreSQL schema, as two replicas: A submits, and its
@@ -23,11 +22,7 @@ afterEach(async () => {
   dev = undefined;
 });
 
-afterAll(async () => {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).finally(() => admin.end());
-});
+afterAll(() => dropSchemas([SCHEMA]));
 
 function replica(provider: Provider, options: Partial<TranscriberOptions> = {}): Transcriber {
   const client = new Transcriber({

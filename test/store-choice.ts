@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TranscriberOptions } from "hookscribe";
 import { postgresStore } from "hookscribe/postgres";
+import pg from "pg";
 
 /*
  * Which store the behaviour tests run on, and how a store path becomes a store. No vitest in here:
@@ -17,6 +18,17 @@ export const TEST_DATABASE_URL = process.env.HOOKSCRIBE_TEST_DATABASE_URL ?? "po
 
 /** No PostgreSQL server to test against (never under CI: vitest.config.ts fails the run instead). */
 export const POSTGRES_UNAVAILABLE = process.env.HOOKSCRIBE_TEST_POSTGRES === "unavailable";
+
+/** Drops these schemas of the test database, with everything in them. */
+export async function dropSchemas(schemas: Iterable<string>): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** The schema a store path stands for on PostgreSQL, so a test's "same store" and "other store" keep their meaning. */
 export function schemaFor(storePath: string): string {
