@@ -3,6 +3,7 @@ import { ProviderPayloadError } from "./errors/index.js";
 import type { Logger } from "./shared/logger.js";
 import type { Provider } from "./providers/provider.js";
 import type { Reply } from "./receiver/reply.js";
+import type { Admission } from "./receiver/webhook-receiver.js";
 import { type WebhookRoute, tokenMatches } from "./receiver/webhook-route.js";
 import type { JobStore } from "./store/job-store.js";
 import type { JobRecord } from "./store/records.js";
@@ -43,16 +44,21 @@ interface Accepted {
 export class WebhookIntake {
   constructor(private readonly deps: IntakeDeps) {}
 
-  /** Route and token before the body is read: the provider (404), the job's token (401), the content type (415). */
-  async admit(route: WebhookRoute, contentType: string | undefined): Promise<Reply | undefined> {
+  /**
+   * Route and token before the body is read: the provider (404), the job's token (401), the
+   * content type (415). An admitted body is taken for the job found here: a job pruned while the
+   * body was read is missing when its status changes, and refused then.
+   */
+  async admit(route: WebhookRoute, contentType: string | undefined): Promise<Admission> {
     const { provider } = this.deps;
-    if (route.provider !== provider.name) return { status: 404, outcome: "refused", message: `no provider named ${route.provider} here` };
+    const refused = (reply: Reply): Admission => ({ kind: "refused", reply });
+    if (route.provider !== provider.name) return refused({ status: 404, outcome: "refused", message: `no provider named ${route.provider} here` });
     const found = await this.jobOf(route);
-    if ("refusal" in found) return found.refusal;
+    if ("refusal" in found) return refused(found.refusal);
     if (!provider.acceptsContentType(contentType)) {
-      return { status: 415, outcome: "refused", message: `content type ${contentType ?? "(none)"} is not one ${provider.name} sends webhooks as` };
+      return refused({ status: 415, outcome: "refused", message: `content type ${contentType ?? "(none)"} is not one ${provider.name} sends webhooks as` });
     }
-    return undefined;
+    return { kind: "admitted", take: (request) => this.take(found.job, request) };
   }
 
   /** Deliveries accepted and not processed yet, dead letters left out: what the worker still has to do. */
@@ -65,12 +71,9 @@ export class WebhookIntake {
     return this.deps.store.healthy();
   }
 
-  async handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply> {
+  /** Verifies, parses and stores the body of a delivery admitted for `job`. */
+  private async take(job: JobRecord, request: WebhookRequest): Promise<Reply> {
     const { provider, logger } = this.deps;
-    // Looked up again: the job may have been pruned while the body was read.
-    const found = await this.jobOf(route);
-    if ("refusal" in found) return found.refusal;
-    const { job } = found;
     const verification = provider.authenticate(request, { isJobSecret: (candidate) => job.secretHash !== undefined && tokenMatches(candidate, job.secretHash) });
     if (!verification.ok) {
       logger.warn({ jobId: job.jobId, reason: verification.reason }, "webhook failed verification");

@@ -24,8 +24,7 @@ async function startReceiver(storeHealthy: () => boolean, path = "/webhooks"): P
   const { receiver: config } = resolveTranscriberOptions({ provider, receiver: { port: 0, path } });
   const started = new WebhookReceiver(config, {
     handler: {
-      admit: async () => undefined,
-      handle: async () => ({ status: 200, outcome: "accepted", message: "ok" }),
+      admit: async () => ({ kind: "admitted", take: async () => ({ status: 200, outcome: "accepted", message: "ok" }) }),
       backlog: () => 0,
       storeHealthy,
     },

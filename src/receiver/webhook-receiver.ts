@@ -28,12 +28,16 @@ interface ReceiverConfig {
   maxBacklog: number;
 }
 
+/**
+ * What the handler makes of a delivery from its route and content type alone, before its body is
+ * read: a refusal, or the step that verifies and stores the body once it is read.
+ */
+export type Admission = { kind: "refused"; reply: Reply } | { kind: "admitted"; take: (request: WebhookRequest) => Promise<Reply> };
+
 /** Verifies and stores deliveries; the receiver itself knows nothing of providers or jobs. */
 interface DeliveryHandler {
-  /** Refuses a delivery from its route and content type alone, before its body is read; `undefined` lets it in. */
-  admit(route: WebhookRoute, contentType: string | undefined): Promise<Reply | undefined>;
-  /** Verifies, parses and stores an admitted delivery. */
-  handle(route: WebhookRoute, request: WebhookRequest): Promise<Reply>;
+  /** Decides whether a delivery's body is read at all. */
+  admit(route: WebhookRoute, contentType: string | undefined): Promise<Admission>;
   /** Deliveries stored and not processed yet: the work the receiver has taken on and not finished. */
   backlog(): number;
   /** Whether deliveries can be stored now (the store accepts writes). */
@@ -141,7 +145,8 @@ export class WebhookReceiver {
 
   private async serve(request: IncomingMessage, response: ServerResponse, expectsContinue: boolean): Promise<void> {
     const started = performance.now();
-    const pathname = pathnameOf(request.url);
+    const target = parseTarget(request.url);
+    const pathname = target?.pathname ?? "";
     if (pathname.startsWith(FILES_PREFIX)) {
       this.deps.files.serve(request, response, pathname);
       return;
@@ -157,7 +162,7 @@ export class WebhookReceiver {
       response.writeContinue();
       bodyInvited = true;
     };
-    const reply = await this.replyTo(request, route, invite).catch((error: unknown): Reply => {
+    const reply = await this.replyTo(request, route, target?.searchParams ?? new URLSearchParams(), invite).catch((error: unknown): Reply => {
       this.deps.logger.error({ err: errorSummary(error), provider: route?.provider }, "webhook handler failed");
       return { status: 500, outcome: "refused", message: "internal error" };
     });
@@ -210,14 +215,16 @@ export class WebhookReceiver {
    * The answer to a webhook request, or `"gone"` when its client went away first. Everything
    * that can refuse a request without its body does so before a byte of the body is read.
    */
-  private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined, inviteBody: () => void): Promise<Reply | "gone"> {
+  private async replyTo(request: IncomingMessage, route: WebhookRoute | undefined, query: URLSearchParams, inviteBody: () => void): Promise<Reply | "gone"> {
     if (!route) return { status: 404, outcome: "refused", message: "no webhook route at this path" };
     if (request.method !== "POST") return { status: 405, outcome: "refused", message: "webhooks must be POSTed" };
     if (!this.accepting) return { status: 503, outcome: "refused", message: "receiver is shutting down; retry later", retryAfterSec: SHUTDOWN_RETRY_AFTER_SEC };
     const contentType = mediaTypeOf(request.headers["content-type"]);
     // Route, token, content type and backlog are checked before the body is read: a stranger
     // cannot make the receiver buffer anything, and a delivery that cannot be taken costs nothing.
-    const refused = (await this.deps.handler.admit(route, contentType)) ?? this.backpressure();
+    const admission = await this.deps.handler.admit(route, contentType);
+    if (admission.kind === "refused") return admission.reply;
+    const refused = this.backpressure();
     if (refused) return refused;
     const { maxBodyBytes } = this.config;
     const read = await readBody(request, { maxBytes: maxBodyBytes, budget: this.budget, onAdmitted: inviteBody });
@@ -230,7 +237,7 @@ export class WebhookReceiver {
         return "gone";
     }
     try {
-      return await this.deps.handler.handle(route, { headers: request.headers, query: queryOf(request.url), contentType, rawBody: read.body });
+      return await admission.take({ headers: request.headers, query, contentType, rawBody: read.body });
     } finally {
       this.budget.give(read.body.length);
     }
@@ -255,12 +262,12 @@ export class WebhookReceiver {
   }
 }
 
-/** The request target's path; `""` (no route) for a target `URL` cannot parse, e.g. a bad absolute form. */
-function pathnameOf(target: string | undefined): string {
+/** The request target as a URL; `undefined` (no route) for a target `URL` cannot parse, e.g. a bad absolute form. */
+function parseTarget(target: string | undefined): URL | undefined {
   try {
-    return new URL(target ?? "/", "http://receiver").pathname;
+    return new URL(target ?? "/", "http://receiver");
   } catch {
-    return "";
+    return undefined;
   }
 }
 
@@ -268,14 +275,6 @@ function pathnameOf(target: string | undefined): string {
 function mediaTypeOf(contentType: string | undefined): string | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
   return type === "" ? undefined : type;
-}
-
-function queryOf(target: string | undefined): URLSearchParams {
-  try {
-    return new URL(target ?? "/", "http://receiver").searchParams;
-  } catch {
-    return new URLSearchParams();
-  }
 }
 
 function errorSummary(error: unknown): { name: string; message: string } {
