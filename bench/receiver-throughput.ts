@@ -5,6 +5,7 @@ import { type Delivery, type Distribution, median, signedCompletedDelivery, temp
 import { runLoad } from "./load-generator.js";
 import { type ServerReport, startServerChild } from "./servers/child-protocol.js";
 import type { HookscribeReceiverConfig } from "./servers/hookscribe-receiver.js";
+import type { DurableFloorConfig } from "./servers/durable-floor.js";
 import type { LowdbPerDeliveryConfig } from "./servers/lowdb-per-delivery.js";
 import { buildStore, countResolvedOnDisk } from "./store-fixture.js";
 import { num, renderTable, verdict } from "./table.js";
@@ -60,6 +61,7 @@ export interface ReceiverResult {
   connections: number;
   rounds: number;
   bare: ReceiverRow;
+  durableFloor: ReceiverRow;
   hookscribe: ReceiverRow;
   hookscribeFsync: ReceiverRow;
   lowdbPerDelivery: ReceiverRow;
@@ -94,10 +96,12 @@ export async function receiverThroughput(): Promise<ReceiverResult> {
     // round would lower the bare server's rate and flatter every ratio to it. Not counted.
     await measure("bare-http.ts", {}, deliveries);
     const bare: ReceiverRun[] = [];
+    const durableFloor: ReceiverRun[] = [];
     const hookscribe: ReceiverRun[] = [];
     const hookscribeFsync: ReceiverRun[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       bare.push(await measure("bare-http.ts", {}, deliveries));
+      durableFloor.push(await measure("durable-floor.ts", { logPath: join(dir, `floor-${round}.ndjson`), webhookSecret } satisfies DurableFloorConfig, deliveries));
       hookscribe.push(await onStoreCopy("hookscribe-receiver.ts", hookscribeConfig(false), deliveries));
       hookscribeFsync.push(await onStoreCopy("hookscribe-receiver.ts", hookscribeConfig(true), deliveries));
     }
@@ -112,6 +116,7 @@ export async function receiverThroughput(): Promise<ReceiverResult> {
       connections: CONNECTIONS,
       rounds: ROUNDS,
       bare: toRow("bare node:http (floor)", bare),
+      durableFloor: toRow("durable floor: HMAC, parse, append", durableFloor),
       hookscribe: toRow("hookscribe", hookscribe),
       hookscribeFsync: toRow("hookscribe, fsync: true", hookscribeFsync),
       lowdbPerDelivery: toRow("obvious: lowdb update per delivery", [lowdb]),
@@ -171,8 +176,8 @@ export function receiverChecks(row: ReceiverRow, bare: ReceiverRow) {
 }
 
 export function receiverTable(result: ReceiverResult): string {
-  const { bare, hookscribe, hookscribeFsync, lowdbPerDelivery } = result;
-  const rows = [bare, hookscribe, hookscribeFsync, lowdbPerDelivery];
+  const { bare, durableFloor, hookscribe, hookscribeFsync, lowdbPerDelivery } = result;
+  const rows = [bare, durableFloor, hookscribe, hookscribeFsync, lowdbPerDelivery];
   const cells = (row: ReceiverRow) => {
     const p99s = row.runs.map((run) => run.latency.p99);
     const events = sum(row, "resolvedEvents");
@@ -207,6 +212,7 @@ export function receiverTable(result: ReceiverResult): string {
     [
       summary(hookscribe),
       summary(hookscribeFsync),
+      `The durable floor (no job lookup, schema, status rule or processing) reached ${num(durableFloor.perSecond / bare.perSecond, 2)}x bare; hookscribe ${num(hookscribe.perSecond / durableFloor.perSecond, 2)}x the floor.`,
       `The obvious implementation got ${num(LOWDB_DELIVERIES)} deliveries, one round (it rewrites the ${num(result.storeJobs)}-job document per delivery).`,
       ...rows
         .filter((row) => acked200(row) !== sent(row))
