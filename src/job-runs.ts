@@ -9,6 +9,7 @@ import { type JobScope, withJobScope } from "./job-scope.js";
 import type { ResolvedOptions } from "./options.js";
 import { assertReachable } from "./reachability.js";
 import { hashToken, newRef, newToken, webhookUrl } from "./receiver/webhook-route.js";
+import { linkSignals } from "./shared/linked-signal.js";
 import type { Runtime } from "./runtime.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { JobRecord } from "./store/records.js";
@@ -57,6 +58,7 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
     await store.createJob(record);
 
     let jobId: string;
+    const submitSignal = linkSignals(control.signal, scope.deadline.signal);
     try {
       ({ jobId } = await provider.submit(
         {
@@ -66,13 +68,15 @@ export function runTranscription(context: JobRunContext, audio: AudioSource, opt
           language: options.language,
           metadata: options.metadata,
         },
-        { idempotencyKey: randomUUID(), signal: AbortSignal.any([control.signal, scope.deadline.signal]) },
+        { idempotencyKey: randomUUID(), signal: submitSignal.signal },
       ));
     } catch (error) {
       // The provider never took the job, so nobody will fetch its audio.
       audio.release(ref);
       if (scope.deadline.expired) throw new TranscriptionTimeoutError(undefined, scope.deadline.ms, "the submit had not been answered");
       throw error;
+    } finally {
+      submitSignal.unlink();
     }
     // A webhook may already have moved the job further: the store never moves it back.
     const change = await store.changeStatus(ref, { jobId, status: "queued", at: Date.now() }).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { AbortError } from "./errors/index.js";
+import { linkSignals } from "./shared/linked-signal.js";
 import type { JobStatus } from "./domain/job-status.js";
 import type { Transcript } from "./domain/transcript.js";
 
@@ -26,7 +27,13 @@ export class TranscriptionJob implements PromiseLike<Transcript> {
 
   constructor(
     run: (control: JobControl) => Promise<Transcript>,
-    options: { signal?: AbortSignal; jobId?: string; status?: JobStatus; onStatus?: (status: JobStatus, jobId: string | undefined) => void },
+    options: {
+      /** Any of them aborting ends the handle with an `AbortError`, as `cancel()` does. */
+      signals?: readonly (AbortSignal | undefined)[];
+      jobId?: string;
+      status?: JobStatus;
+      onStatus?: (status: JobStatus, jobId: string | undefined) => void;
+    },
   ) {
     this.currentJobId = options.jobId;
     this.currentStatus = options.status ?? "submitting";
@@ -37,7 +44,8 @@ export class TranscriptionJob implements PromiseLike<Transcript> {
     });
     if (options.jobId !== undefined) this.resolveSubmitted(options.jobId);
 
-    const signal = options.signal ? AbortSignal.any([options.signal, this.abortController.signal]) : this.abortController.signal;
+    const linked = linkSignals(...(options.signals ?? []), this.abortController.signal);
+    const { signal } = linked;
     let onAbort: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(new AbortError(this.currentJobId, signal.reason));
@@ -60,7 +68,12 @@ export class TranscriptionJob implements PromiseLike<Transcript> {
     this.result = Promise.race([aborted, Promise.resolve().then(() => run(control))]);
     this.result.catch(rejectSubmitted);
     this.submitted.catch(() => undefined);
-    this.result.catch(() => undefined).finally(() => signal.removeEventListener("abort", onAbort));
+    this.result
+      .catch(() => undefined)
+      .finally(() => {
+        signal.removeEventListener("abort", onAbort);
+        linked.unlink();
+      });
   }
 
   /** The provider's job id; `undefined` until the provider accepted the job. */

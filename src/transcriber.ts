@@ -159,7 +159,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
         result.catch(() => undefined).finally(() => this.runs.delete(result));
         return result;
       },
-      { ...options, signal: options.signal ? AbortSignal.any([options.signal, closed]) : closed },
+      { ...options, signals: [options.signal, closed] },
     );
   }
 

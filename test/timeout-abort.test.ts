@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
@@ -103,6 +104,41 @@ describe("abort", () => {
     await until(async () => (await h.client.inspect(jobId)).processed);
     // vitest fails the run on an unhandled rejection; give one a chance to surface.
     await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+});
+
+/**
+ * What a signal still holds of the operations it guarded: its abort listeners, and the signals
+ * `AbortSignal.any` made from it (Node keeps those under an internal symbol, never pruned on Node
+ * 20 while the signal lives). Both must be 0 once the operations are over.
+ */
+function tracesOn(signal: AbortSignal): number {
+  const dependants = Object.getOwnPropertySymbols(signal).find((symbol) => symbol.description === "kDependantSignals");
+  const kept = dependants === undefined ? undefined : (signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants];
+  return getEventListeners(signal, "abort").length + (kept?.size ?? 0);
+}
+
+describe("a long-lived signal keeps nothing of the work it guarded", () => {
+  it("a caller's signal passed to many transcribe() calls, once they resolved", async () => {
+    h = await harness();
+    const appLifetime = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const transcript = await h.client.transcribe(`https://audio.example/${i}.wav`, { signal: appLifetime.signal });
+      expect(transcript.text).toBe(SAMPLE_TEXT);
+    }
+    expect(tracesOn(appLifetime.signal)).toBe(0);
+  });
+
+  it("a signal passed to many result fetches, once they answered", async () => {
+    h = await harness({ dev: { faults: { thinPayloads: true } } });
+    const jobId = (await h.client.transcribe("https://audio.example/fetched.wav")).jobId;
+    const provider = fastProvider(h.dev);
+    const appLifetime = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const fetched = await provider.fetchResult!(jobId, { signal: appLifetime.signal, retry: false });
+      expect(fetched.result?.text).toBe(SAMPLE_TEXT);
+    }
+    expect(tracesOn(appLifetime.signal)).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@ import ky, { HTTPError, type Options, type ResponsePromise, type RetryOptions } 
 import { z } from "zod";
 import { AbortError, FetchResultError, SubmitError } from "../errors/index.js";
 import { backoffDelay } from "../shared/backoff.js";
+import { linkSignals } from "../shared/linked-signal.js";
 import { delaysOutOfOrderIssue, delaysInOrder } from "../validation/delays-in-order.js";
 import { describeIssues } from "../validation/describe-issues.js";
 import type { Same } from "../validation/type-equality.js";
@@ -143,13 +144,16 @@ export function createProviderApi<E extends z.ZodType>(config: {
    */
   const exchange = async (send: (signal: AbortSignal) => ResponsePromise, caller: AbortSignal | null | undefined): Promise<{ status: number; body: unknown }> => {
     const bodyDeadline = new AbortController();
-    const answer = send(caller ? AbortSignal.any([caller, bodyDeadline.signal]) : bodyDeadline.signal);
-    const { status } = await answer;
-    const timer = setTimeout(() => bodyDeadline.abort(new BodyTimeoutError(request.requestTimeoutMs)), request.requestTimeoutMs);
+    const linked = linkSignals(caller ?? undefined, bodyDeadline.signal);
+    let timer: NodeJS.Timeout | undefined;
     try {
+      const answer = send(linked.signal);
+      const { status } = await answer;
+      timer = setTimeout(() => bodyDeadline.abort(new BodyTimeoutError(request.requestTimeoutMs)), request.requestTimeoutMs);
       return { status, body: await answer.json() };
     } finally {
       clearTimeout(timer);
+      linked.unlink();
     }
   };
   return {
