@@ -129,6 +129,28 @@ describe("a long-lived signal keeps nothing of the work it guarded", () => {
     expect(tracesOn(appLifetime.signal)).toBe(0);
   });
 
+  it("many jobs at once on one signal: no listener-leak warning, and its abort ends every one of them", async () => {
+    h = await harness({ dev: { processingDelayMs: 200 } });
+    await h.client.start();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const shared = new AbortController();
+      const jobs = Array.from({ length: 30 }, (_, i) => h.client.transcribe(`https://audio.example/many-${i}.wav`, { signal: shared.signal }));
+      await until(() => h.dev.stats.submits === 30);
+      shared.abort(new Error("the request that wanted them is gone"));
+      const errors = await Promise.all(jobs.map((job) => rejection(job)));
+      expect(errors.every((error) => error instanceof AbortError)).toBe(true);
+      // Node emits its warnings on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+      expect(tracesOn(shared.signal)).toBe(0);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("a signal passed to many result fetches, once they answered", async () => {
     h = await harness({ dev: { faults: { thinPayloads: true } } });
     const jobId = (await h.client.transcribe("https://audio.example/fetched.wav")).jobId;

@@ -6,11 +6,21 @@ export interface LinkedSignal {
   unlink(): void;
 }
 
+/** The signals following one source, and the one listener that tells them when it aborts. */
+interface Following {
+  followers: Set<(reason: unknown) => void>;
+  listener: () => void;
+}
+
+const followingBySource = new WeakMap<AbortSignal, Following>();
+
 /**
  * Links `signal` to every given source until `unlink()`. `AbortSignal.any` would do the same,
  * but on Node 20 each call leaves an entry on every source that is never removed while the
  * source lives: combined with a long-lived signal (the client's close signal, the worker's stop
- * signal) once per job or per request, memory grows for as long as the client runs.
+ * signal) once per job or per request, memory grows for as long as the client runs. A source
+ * gets one listener however many signals follow it, so a hundred jobs at once on one signal do
+ * not trip Node's listener-leak warning either.
  */
 export function linkSignals(...sources: readonly (AbortSignal | undefined)[]): LinkedSignal {
   const controller = new AbortController();
@@ -20,16 +30,37 @@ export function linkSignals(...sources: readonly (AbortSignal | undefined)[]): L
     controller.abort(aborted.reason);
     return { signal: controller.signal, unlink: () => undefined };
   }
-  const links = present.map((source) => {
-    const follow = () => {
-      unlink();
-      controller.abort(source.reason);
-    };
-    source.addEventListener("abort", follow, { once: true });
-    return { source, follow };
-  });
-  const unlink = () => {
-    for (const { source, follow } of links) source.removeEventListener("abort", follow);
+  const abort = (reason: unknown) => {
+    unlink();
+    controller.abort(reason);
   };
+  const unlink = () => {
+    for (const source of present) stopFollowing(source, abort);
+  };
+  for (const source of present) follow(source, abort);
   return { signal: controller.signal, unlink };
+}
+
+function follow(source: AbortSignal, follower: (reason: unknown) => void): void {
+  let following = followingBySource.get(source);
+  if (!following) {
+    const followers = new Set<(reason: unknown) => void>();
+    const listener = () => {
+      followingBySource.delete(source);
+      for (const notify of [...followers]) notify(source.reason);
+    };
+    following = { followers, listener };
+    followingBySource.set(source, following);
+    source.addEventListener("abort", listener, { once: true });
+  }
+  following.followers.add(follower);
+}
+
+function stopFollowing(source: AbortSignal, follower: (reason: unknown) => void): void {
+  const following = followingBySource.get(source);
+  if (!following) return;
+  following.followers.delete(follower);
+  if (following.followers.size > 0) return;
+  source.removeEventListener("abort", following.listener);
+  followingBySource.delete(source);
 }
