@@ -2,7 +2,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Provider, Transcriber, signHmacHex } from "hookscribe";
-import type { DevProvider } from "hookscribe/dev";
 
 /** Summary of a set of samples, in ms. */
 export interface Distribution {
@@ -93,10 +92,10 @@ export async function hookscribeJobs(provider: Provider, options: { jobs: number
   }
 }
 
-/** How long after the emulator finished each job its await resolved, ms; `variant` names the run in the error for a job the emulator has not finished. */
-export function resolutionDelays(dev: DevProvider, resolutions: Resolutions, variant: string): number[] {
+/** How long after the emulator finished each job (`finishedAt(jobId)`) its await resolved, ms; `variant` names the run in the error for a job the emulator has not finished. */
+export function resolutionDelays(finishedAtOf: (jobId: string) => number | undefined, resolutions: Resolutions, variant: string): number[] {
   return resolutions.map(({ jobId, resolvedAt }) => {
-    const finishedAt = dev.job(jobId)?.finishedAt;
+    const finishedAt = finishedAtOf(jobId);
     if (finishedAt === undefined) throw new Error(`${variant}: job ${jobId} resolved but the emulator has not finished it`);
     return resolvedAt - finishedAt;
   });

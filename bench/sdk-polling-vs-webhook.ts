@@ -92,7 +92,7 @@ async function measure(provider: Contender["provider"], variant: string, run: (d
     engine: fixedTextEngine(TRANSCRIPT_TEXT),
   });
   try {
-    const delays = resolutionDelays(dev, await run(dev), variant);
+    const delays = resolutionDelays((jobId) => dev.job(jobId)?.finishedAt, await run(dev), variant);
     return { provider, variant, requestsPerJob: dev.stats.requests / JOBS, delay: distribution(delays) };
   } finally {
     await dev.close();

@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { genericProvider } from "hookscribe";
-import { type DevProvider, fixedTextEngine, startDevProvider } from "hookscribe/dev";
-import { type Distribution, type Resolutions, TRANSCRIPT_TEXT, distribution, hookscribeJobs, resolutionDelays } from "./helpers.js";
+import { type Distribution, type Resolutions, distribution, hookscribeJobs, resolutionDelays } from "./helpers.js";
+import { type ServerReport, startServerChild } from "./servers/child-protocol.js";
+import type { EmulatorConfig } from "./servers/emulator.js";
 import { num, renderTable, verdict } from "./table.js";
 
 /** a. 200 jobs at once, about 2 s each at the emulator: hookscribe's webhook path against polling loops. */
@@ -54,45 +56,63 @@ export async function webhookVsPolling(): Promise<LatencyResult> {
   const rows = [
     withGoal(await measure("hookscribe, full payloads", false, referenceJobs), latencyGoals.requestsPerJob),
     withGoal(await measure("hookscribe, thin payloads", true, referenceJobs), latencyGoals.requestsPerJobThin),
-    await measure("polling every 2 s", false, (dev) => pollingJobs(dev, 2_000)),
-    await measure("polling every 3 s (AssemblyAI SDK default)", false, (dev) => pollingJobs(dev, 3_000)),
+    await measure("polling every 2 s", false, (emulator) => pollingJobs(emulator, 2_000)),
+    await measure("polling every 3 s (AssemblyAI SDK default)", false, (emulator) => pollingJobs(emulator, 3_000)),
   ];
   return { jobs: JOBS, jobMs: JOB_MS, rounds: ROUNDS, rows };
 }
 
+/** The emulator as its clients see it: where it listens and the credentials it was started with. */
+interface Emulator {
+  url: string;
+  apiKey: string;
+  webhookSecret: string;
+}
+
 /**
- * Runs `JOBS` jobs through `run` against a fresh emulator, `ROUNDS` times, and pools every job's
- * figures: the p99 of one burst of 200 swings from run to run, that of 600 much less.
+ * Runs `JOBS` jobs through `run` against a fresh emulator in a process of its own, `ROUNDS`
+ * times, and pools every job's figures: the p99 of one burst of 200 swings from run to run, that
+ * of 600 much less.
  */
-async function measure(name: string, thinPayloads: boolean, run: (dev: DevProvider) => Promise<Resolutions>): Promise<LatencyRow> {
+async function measure(name: string, thinPayloads: boolean, run: (emulator: Emulator) => Promise<Resolutions>): Promise<LatencyRow> {
   const delays: number[] = [];
   let requests = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const dev = await startDevProvider({ processingDelayMs: JOB_MS, processingJitterMs: JOB_JITTER_MS, engine: fixedTextEngine(TRANSCRIPT_TEXT), faults: { thinPayloads } });
+    const config = {
+      apiKey: `dev_${randomBytes(16).toString("hex")}`,
+      webhookSecret: `whsec_${randomBytes(24).toString("base64")}`,
+      processingDelayMs: JOB_MS,
+      processingJitterMs: JOB_JITTER_MS,
+      thinPayloads,
+    } satisfies EmulatorConfig;
+    const server = await startServerChild(new URL("./servers/emulator.ts", import.meta.url), config);
+    let resolutions: Resolutions;
+    let report: ServerReport;
     try {
-      delays.push(...resolutionDelays(dev, await run(dev), name));
-      requests += dev.stats.requests;
+      resolutions = await run({ url: server.url, apiKey: config.apiKey, webhookSecret: config.webhookSecret });
     } finally {
-      await dev.close();
+      report = await server.finish();
     }
+    delays.push(...resolutionDelays((jobId) => report.finishedAt?.[jobId], resolutions, name));
+    requests += report.requests ?? 0;
   }
   return { name, requestsPerJob: requests / (JOBS * ROUNDS), delay: distribution(delays) };
 }
 
 /** hookscribe's jobs through `genericProvider`, the reference protocol the emulator speaks by default. */
-function referenceJobs(dev: DevProvider): Promise<Resolutions> {
-  const provider = genericProvider({ baseUrl: dev.url, apiKey: dev.apiKey, webhookSecret: dev.webhookSecret });
+function referenceJobs(emulator: Emulator): Promise<Resolutions> {
+  const provider = genericProvider({ baseUrl: emulator.url, apiKey: emulator.apiKey, webhookSecret: emulator.webhookSecret });
   return hookscribeJobs(provider, { jobs: JOBS, timeoutMs: JOB_DEADLINE_MS, audioUrl });
 }
 
 /** `JOBS` plain polling loops at once, each submitting its job and asking for it every `intervalMs`. */
-async function pollingJobs(dev: DevProvider, intervalMs: number): Promise<Resolutions> {
+async function pollingJobs(emulator: Emulator, intervalMs: number): Promise<Resolutions> {
   // The protocol requires a webhook URL; this one takes the webhooks and ignores them.
   const sink = http.createServer((request, response) => request.resume().on("end", () => response.end()));
   await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
   const webhookUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/ignored`;
   try {
-    return await Promise.all(Array.from({ length: JOBS }, (_, i) => pollOneJob(dev, audioUrl(i), webhookUrl, intervalMs)));
+    return await Promise.all(Array.from({ length: JOBS }, (_, i) => pollOneJob(emulator, audioUrl(i), webhookUrl, intervalMs)));
   } finally {
     sink.closeAllConnections();
     await new Promise((resolve) => sink.close(resolve));
@@ -100,14 +120,14 @@ async function pollingJobs(dev: DevProvider, intervalMs: number): Promise<Resolu
 }
 
 /** The shape of AssemblyAI's `waitUntilReady`: ask at once, then sleep the interval between asks. */
-async function pollOneJob(dev: DevProvider, audio: string, webhookUrl: string, intervalMs: number): Promise<Resolutions[number]> {
-  const headers = { authorization: `Bearer ${dev.apiKey}`, "content-type": "application/json" };
-  const submit = await fetch(`${dev.url}/v1/transcripts`, { method: "POST", headers, body: JSON.stringify({ audio_url: audio, webhook_url: webhookUrl }) });
+async function pollOneJob(emulator: Emulator, audio: string, webhookUrl: string, intervalMs: number): Promise<Resolutions[number]> {
+  const headers = { authorization: `Bearer ${emulator.apiKey}`, "content-type": "application/json" };
+  const submit = await fetch(`${emulator.url}/v1/transcripts`, { method: "POST", headers, body: JSON.stringify({ audio_url: audio, webhook_url: webhookUrl }) });
   if (submit.status !== 201) throw new Error(`polling: submit answered ${submit.status}: ${await submit.text()}`);
   const { job_id: jobId } = (await submit.json()) as { job_id: string };
   const deadline = Date.now() + JOB_DEADLINE_MS;
   while (Date.now() < deadline) {
-    const answer = await fetch(`${dev.url}/v1/transcripts/${jobId}`, { headers });
+    const answer = await fetch(`${emulator.url}/v1/transcripts/${jobId}`, { headers });
     const { status } = (await answer.json()) as { status: string };
     if (status === "completed") return { jobId, resolvedAt: Date.now() };
     if (status === "error") throw new Error(`polling: job ${jobId} failed`);

@@ -11,6 +11,10 @@ export interface ServerReport {
   resolved?: number;
   /** When the last job was resolved (`Date.now()`, the clock every process on the machine shares). */
   lastResolvedAt?: number;
+  /** A provider emulator: when each job it ran finished (`Date.now()`), by job id. */
+  finishedAt?: Record<string, number>;
+  /** A provider emulator: the requests it answered. */
+  requests?: number;
 }
 
 type ToChild = { type: "start"; config: unknown } | { type: "finish" };
