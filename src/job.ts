@@ -25,6 +25,7 @@ export class TranscriptionJob implements PromiseLike<Transcript> {
   private currentStatus: JobStatus;
   private resolveSubmitted!: (jobId: string) => void;
 
+  /** Made by the client (`transcribe()`, `transcribeFile()`, `job()`); not meant to be constructed elsewhere. */
   constructor(
     run: (control: JobControl) => Promise<Transcript>,
     options: {

@@ -4,6 +4,7 @@ import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, itOnFiles, rejection, until } from "./helpers.js";
 import { type ResultProxy, startResultProxy } from "./result-proxy.js";
+import { linkSignals } from "../src/shared/linked-signal.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
@@ -149,6 +150,17 @@ describe("a long-lived signal keeps nothing of the work it guarded", () => {
     } finally {
       process.off("warning", onWarning);
     }
+  });
+
+  it("a signal unlinked while its source's abort is told to the others stays as it is", () => {
+    const source = new AbortController();
+    const first = linkSignals(source.signal);
+    const second = linkSignals(source.signal);
+    first.signal.addEventListener("abort", () => second.unlink());
+    source.abort(new Error("shutting down"));
+    expect(first.signal.reason).toEqual(new Error("shutting down"));
+    expect(second.signal.aborted).toBe(false);
+    expect(tracesOn(source.signal)).toBe(0);
   });
 
   it("a signal passed to many result fetches, once they answered", async () => {

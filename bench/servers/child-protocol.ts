@@ -37,7 +37,8 @@ export async function startServerChild(script: URL, config: unknown): Promise<Se
   // Node refuses --cpu-prof in NODE_OPTIONS, so profiling a server under test takes this variable.
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const execArgv = ["--import", "tsx", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
-  // cwd = package root: tsx reads tsconfig.json there, which maps "hookscribe" to src/.
+  // cwd = package root, and the environment (TSX_TSCONFIG_PATH, which `tsx --tsconfig` sets) is
+  // inherited: the child resolves "hookscribe" as the parent does (bench/tsconfig.json: to dist/).
   const child = fork(fileURLToPath(script), { cwd: PACKAGE_ROOT, execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
 

@@ -10,11 +10,12 @@ export interface DurableFloorConfig {
 }
 
 /**
- * The floor of any receiver that acks only what is on disk: node:http, the HMAC checked, the
- * body parsed, one line appended per delivery, the lines that come in while a write is under way
- * written together next, 200 once the delivery's write is done. Nothing else: no job lookup, no
- * schema, no status rule, no processing. What it costs over the bare server is the least a
- * durable ack can cost on this machine.
+ * The floor of any receiver that acks only what its file holds (written, not fsynced: what
+ * hookscribe's default promises, surviving a crash of the process): node:http, the HMAC checked,
+ * the body parsed, one line appended per delivery, the lines that come in while a write is under
+ * way written together next, 200 once the delivery's write is done. Nothing else: no job lookup,
+ * no schema, no status rule, no processing. What it costs over the bare server is the least such
+ * an ack can cost on this machine.
  */
 serveFromChild<DurableFloorConfig>(async ({ logPath, webhookSecret }) => {
   const file = await open(logPath, "a");

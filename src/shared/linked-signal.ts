@@ -30,11 +30,15 @@ export function linkSignals(...sources: readonly (AbortSignal | undefined)[]): L
     controller.abort(aborted.reason);
     return { signal: controller.signal, unlink: () => undefined };
   }
+  let linked = true;
   const abort = (reason: unknown) => {
+    // Unlinked by another follower of the same abort, while the source was telling its followers.
+    if (!linked) return;
     unlink();
     controller.abort(reason);
   };
   const unlink = () => {
+    linked = false;
     for (const source of present) stopFollowing(source, abort);
   };
   for (const source of present) follow(source, abort);
