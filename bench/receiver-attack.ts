@@ -366,7 +366,7 @@ export function attackTable(result: AttackResult): string {
   const answers: Record<number, number> = {};
   for (const attack of attacks) for (const [status, count] of Object.entries(attack.answers)) answers[Number(status)] = (answers[Number(status)] ?? 0) + count;
   return renderTable(
-    `e. Attack: ${ATTACK_CONNECTIONS} connections with a wrong token, each declaring ${num(ATTACK_BODY_BYTES / 1024 / 1024, 1)} MiB and ` +
+    `f. Attack: ${ATTACK_CONNECTIONS} connections with a wrong token, each declaring ${num(ATTACK_BODY_BYTES / 1024 / 1024, 1)} MiB and ` +
       `holding the last byte (back about ${num(ATTACK_RECONNECT_MS / 1000)} s after the receiver closes it), while ${num(DELIVERIES)} signed deliveries ` +
       `arrive over ${CONNECTIONS} connections; store holding ${num(BALLAST + DELIVERIES + 1)} jobs; server in a child process, attack in another; ` +
       `latency figures are medians of the rounds, RSS growth the worst round`,
