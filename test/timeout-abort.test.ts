@@ -131,7 +131,8 @@ describe("a long-lived signal keeps nothing of the work it guarded", () => {
   });
 
   it("many jobs at once on one signal: no listener-leak warning, and its abort ends every one of them", async () => {
-    h = await harness({ dev: { processingDelayMs: 200 } });
+    // Jobs that outlast the test: every handle is still waiting when the signal aborts.
+    h = await harness({ dev: { processingDelayMs: 60_000 } });
     await h.client.start();
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);
