@@ -10,6 +10,7 @@ import { runLoad } from "./load-generator.js";
 import { startServerChild } from "./servers/child-protocol.js";
 import type { HookscribeReceiverConfig } from "./servers/hookscribe-receiver.js";
 import { buildStore } from "./store-fixture.js";
+import { acked200, deliveriesCell, p99RangeCell, sent } from "./load-runs.js";
 import { num, renderTable, verdict } from "./table.js";
 
 /**
@@ -322,8 +323,6 @@ function attack({ baseUrl, path }: { baseUrl: string; path: string }): void {
 const attackerOrders = process.env[ATTACKER_ENV];
 if (attackerOrders !== undefined) attack(JSON.parse(attackerOrders) as { baseUrl: string; path: string });
 
-const acked200 = (row: AttackRow) => row.runs.reduce((total, run) => total + (run.statuses[200] ?? 0), 0);
-const sent = (row: AttackRow) => row.runs.reduce((total, run) => total + run.deliveries, 0);
 const resolved = (row: AttackRow) => (row.runs.some((run) => run.resolved === undefined) ? undefined : row.runs.reduce((total, run) => total + run.resolved!, 0));
 
 /** Whether the runs under the attack meet the goals. */
@@ -344,15 +343,14 @@ export function attackTable(result: AttackResult): string {
   const { bare, clean, attacked } = result;
   const checks = attackChecks(result);
   const rows = [bare, clean, attacked].map((row) => {
-    const p99s = row.runs.map((run) => run.latency.p99);
     const done = resolved(row);
     return [
       row.name,
-      `${row.runs.length} x ${num(row.runs[0]!.deliveries)}`,
+      deliveriesCell(row),
       num(row.perSecond),
       num(row.p50, 1),
       num(row.p99, 1),
-      `${num(Math.min(...p99s))}-${num(Math.max(...p99s))}`,
+      p99RangeCell(row),
       num(row.p99 / bare.p99, 1),
       num(acked200(row)),
       done === undefined ? "—" : num(done),

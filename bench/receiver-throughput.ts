@@ -8,6 +8,7 @@ import type { HookscribeReceiverConfig } from "./servers/hookscribe-receiver.js"
 import type { DurableFloorConfig } from "./servers/durable-floor.js";
 import type { LowdbPerDeliveryConfig } from "./servers/lowdb-per-delivery.js";
 import { buildStore, countResolvedOnDisk } from "./store-fixture.js";
+import { acked200, deliveriesCell, p99RangeCell, sent, statusNote } from "./load-runs.js";
 import { num, renderTable, verdict } from "./table.js";
 
 /** b. Signed `completed` deliveries of distinct jobs into a store that already holds many jobs. */
@@ -156,8 +157,6 @@ function toRow(name: string, runs: ReceiverRun[]): ReceiverRow {
   };
 }
 
-const acked200 = (row: ReceiverRow) => row.runs.reduce((total, run) => total + (run.statuses[200] ?? 0), 0);
-const sent = (row: ReceiverRow) => row.runs.reduce((total, run) => total + run.deliveries, 0);
 const sum = (row: ReceiverRow, figure: "resolvedEvents" | "resolvedOnDisk") =>
   row.runs.every((run) => run[figure] === undefined) ? undefined : row.runs.reduce((total, run) => total + (run[figure] ?? 0), 0);
 
@@ -179,17 +178,16 @@ export function receiverTable(result: ReceiverResult): string {
   const { bare, durableFloor, hookscribe, hookscribeFsync, lowdbPerDelivery } = result;
   const rows = [bare, durableFloor, hookscribe, hookscribeFsync, lowdbPerDelivery];
   const cells = (row: ReceiverRow) => {
-    const p99s = row.runs.map((run) => run.latency.p99);
     const events = sum(row, "resolvedEvents");
     const onDisk = sum(row, "resolvedOnDisk");
     return [
       row.name,
-      row.runs.length > 1 ? `${row.runs.length} x ${num(row.runs[0]!.deliveries)}` : num(row.runs[0]!.deliveries),
+      deliveriesCell(row),
       num(row.perSecond),
       num(row.perSecond / bare.perSecond, 2),
       num(row.p50, 1),
       num(row.p99, 1),
-      row.runs.length > 1 ? `${num(Math.min(...p99s))}-${num(Math.max(...p99s))}` : "",
+      p99RangeCell(row),
       num(row.p99 / bare.p99, 1),
       num(row.max),
       num(acked200(row)),
@@ -216,7 +214,7 @@ export function receiverTable(result: ReceiverResult): string {
       `The obvious implementation got ${num(LOWDB_DELIVERIES)} deliveries, one round (it rewrites the ${num(result.storeJobs)}-job document per delivery).`,
       ...rows
         .filter((row) => acked200(row) !== sent(row))
-        .map((row) => `${row.name}: answers by status ${JSON.stringify(row.runs.map((run) => run.statuses))} (0 = no answer within 30 s, or a connection error)`),
+        .map(statusNote),
     ],
   );
 }

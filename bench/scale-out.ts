@@ -13,6 +13,7 @@ import { post, runLoad } from "./load-generator.js";
 import { type ServerReport, type ServerUnderTest, startServerChild } from "./servers/child-protocol.js";
 import type { HookscribeReceiverConfig } from "./servers/hookscribe-receiver.js";
 import { type PendingJob, buildStore, countResolvedOnDisk } from "./store-fixture.js";
+import { acked200, deliveriesCell, p99RangeCell, sent, statusNote } from "./load-runs.js";
 import { num, renderTable, verdict } from "./table.js";
 
 /**
@@ -428,10 +429,6 @@ function toRow(name: string, runs: ReplicaRun[]): ReplicaRow {
   };
 }
 
-const statusNote = (row: ReplicaRow) =>
-  `${row.name}: answers by status ${JSON.stringify(row.runs.map((run) => run.statuses))} (0 = no answer within 30 s, or a connection error)`;
-const acked200 = (row: ReplicaRow) => row.runs.reduce((total, run) => total + (run.statuses[200] ?? 0), 0);
-const sent = (row: ReplicaRow) => row.runs.reduce((total, run) => total + run.deliveries, 0);
 const resolvedEvents = (row: ReplicaRow) => row.runs.reduce((total, run) => total + run.resolvedEvents, 0);
 const resolvedInStore = (row: ReplicaRow) => row.runs.reduce((total, run) => total + run.resolvedInStore, 0);
 const allResolved = (row: ReplicaRow) => acked200(row) === sent(row) && resolvedEvents(row) === sent(row) && resolvedInStore(row) === sent(row);
@@ -452,23 +449,20 @@ export function scaleOutTable(result: ScaleOutResult): string {
   const { single, crossReplica, group, cost } = result;
   const checks = scaleOutChecks(result);
   const baseline = single.json;
-  const replicaCells = (row: ReplicaRow) => {
-    const p99s = row.runs.map((run) => run.latency.p99);
-    return [
-      row.name,
-      row.runs.length > 1 ? `${row.runs.length} x ${num(row.runs[0]!.deliveries)}` : num(row.runs[0]!.deliveries),
-      num(row.perSecond),
-      num(row.perSecond / baseline.perSecond, 2),
-      num(row.processedPerSecond),
-      num(row.p50, 1),
-      num(row.p99, 1),
-      row.runs.length > 1 ? `${num(Math.min(...p99s))}-${num(Math.max(...p99s))}` : "",
-      num(row.p99 / baseline.p99, 1),
-      num(row.max),
-      num(acked200(row)),
-      `${num(resolvedEvents(row))} / ${num(resolvedInStore(row))}`,
-    ];
-  };
+  const replicaCells = (row: ReplicaRow) => [
+    row.name,
+    deliveriesCell(row),
+    num(row.perSecond),
+    num(row.perSecond / baseline.perSecond, 2),
+    num(row.processedPerSecond),
+    num(row.p50, 1),
+    num(row.p99, 1),
+    p99RangeCell(row),
+    num(row.p99 / baseline.p99, 1),
+    num(row.max),
+    num(acked200(row)),
+    `${num(resolvedEvents(row))} / ${num(resolvedInStore(row))}`,
+  ];
   const singleTable = renderTable(
     `h(a). One replica, JSON store vs Postgres: ${num(DELIVERIES)} signed completed deliveries of distinct jobs per round, ${result.connections} keep-alive connections, ` +
       `store holding ${num(result.ballast)} finished + ${num(ROUNDS * DELIVERIES)} pending jobs; replica in a child process; medians of ${result.rounds} rounds`,
