@@ -56,6 +56,14 @@ async function terminalDelivery(store: PostgresJobStore, job: JobRecord, at = Da
   return result.deliveryId;
 }
 
+/** A new job, created by `store` and moved to `processing` there: a change every store on the schema hears of. */
+async function processingJob(store: PostgresJobStore): Promise<JobRecord> {
+  const job = jobRecord();
+  await store.createJob(job);
+  await store.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
+  return job;
+}
+
 function deadLetterOf(deliveryId: string, job: JobRecord, overrides: Partial<DeadLetterRecord> = {}): DeadLetterRecord {
   return { id: deliveryId, deliveryId, ref: job.ref, jobId: job.jobId!, error: "boom", attempts: 5, failedAt: Date.now(), ...overrides };
 }
@@ -582,9 +590,7 @@ describe("PostgresJobStore: notifications", () => {
     await a.completeDelivery(deliveryId, { kind: "completed", transcript: transcriptOf(fromA) }, Date.now());
     await vi.waitFor(() => expect(seen.b).toEqual([fromA.ref, fromA.ref]));
 
-    const fromB = jobRecord();
-    await b.createJob(fromB);
-    await b.changeStatus(fromB.ref, { jobId: fromB.jobId!, status: "processing", at: Date.now() });
+    const fromB = await processingJob(b);
     // Notifications arrive in commit order: a's own status change, had it come, would be here
     // already; its own completion did come.
     await vi.waitFor(() => expect(seen.a).toEqual([fromA.ref, fromB.ref]));
@@ -621,9 +627,7 @@ describe("PostgresJobStore: notifications", () => {
     expect(killed).toHaveLength(2);
     await vi.waitFor(() => expect(seen).toEqual([undefined]), { timeout: 10_000 });
 
-    const job = jobRecord();
-    await other.createJob(job);
-    await other.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
+    const job = await processingJob(other);
     await vi.waitFor(() => expect(seen).toEqual([undefined, job.ref]));
   });
 
@@ -642,9 +646,7 @@ describe("PostgresJobStore: notifications", () => {
       await vi.waitFor(() => expect(seen).toContain(undefined), { timeout: 10_000 });
 
       // The new connection listens.
-      const job = jobRecord();
-      await other.createJob(job);
-      await other.changeStatus(job.ref, { jobId: job.jobId!, status: "processing", at: Date.now() });
+      const job = await processingJob(other);
       await vi.waitFor(() => expect(seen).toContain(job.ref));
     } finally {
       await proxy.close();
@@ -916,9 +918,7 @@ describe("PostgresJobStore: half-open connections", () => {
 
       // The recovery also found the listening connection half-open: it listens again.
       await vi.waitFor(() => expect(seen).toContain(undefined), { timeout: 10_000 });
-      const fromOther = jobRecord();
-      await other.createJob(fromOther);
-      await other.changeStatus(fromOther.ref, { jobId: fromOther.jobId!, status: "processing", at: Date.now() });
+      const fromOther = await processingJob(other);
       await vi.waitFor(() => expect(seen).toContain(fromOther.ref));
     } finally {
       await proxy.close();
