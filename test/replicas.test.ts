@@ -472,7 +472,17 @@ describe("replicas on one PostgreSQL store, behind a round-robin proxy", () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     const allJobIds = [...jobIds, ...afterJobs.map(([, jobId]) => jobId)];
     const announced = announcements(replicas.map((replica) => ({ name: replica.name, jobIds: replica.transcripts() })));
-    expect([...announced.keys()].sort()).toEqual([...allJobIds].sort());
+    // Announced once, or not at all only where the README says so: a completion C committed as
+    // its database was cut loses the commit's answer, and with it the event (the job is stored
+    // processed, checked below). Such a completion is of a delivery C had acked before the cut.
+    const ackedByCBeforeCut = new Set(
+      proxy.log
+        .slice(0, logAtCut)
+        .filter((entry) => entry.backend === c!.url && entry.code === 200 && entry.status === "completed")
+        .map((entry) => entry.jobId!),
+    );
+    expect([...announced.keys()].filter((jobId) => !allJobIds.includes(jobId))).toEqual([]);
+    expect(allJobIds.filter((jobId) => !announced.has(jobId) && !ackedByCBeforeCut.has(jobId))).toEqual([]);
     expect([...announced.values()].filter((names) => names.length !== 1)).toEqual([]);
     for (const jobId of stranded) expect(announced.get(jobId)).not.toEqual(["c"]);
     expect(afterJobs.some(([, jobId]) => announced.get(jobId)![0] !== "c")).toBe(true);
