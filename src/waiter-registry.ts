@@ -38,8 +38,12 @@ export class WaiterRegistry {
     return this.byRef.has(ref);
   }
 
+  /** Resolves the job's waiters; each learns the job completed first, whoever found it done (this instance or another). */
   resolve(ref: string, transcript: Transcript): void {
-    for (const waiter of this.take(ref)) waiter.resolve(transcript);
+    for (const waiter of this.take(ref)) {
+      waiter.status("completed", transcript.jobId);
+      waiter.resolve(transcript);
+    }
   }
 
   reject(ref: string, error: Error): void {

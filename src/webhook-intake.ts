@@ -1,5 +1,6 @@
 import { type ProviderEvent, isFinalAnswer } from "./domain/provider-event.js";
 import { ProviderPayloadError } from "./errors/index.js";
+import { toTranscript } from "./domain/transcript.js";
 import type { Logger } from "./shared/logger.js";
 import type { Provider } from "./providers/provider.js";
 import type { Reply } from "./receiver/reply.js";
@@ -38,8 +39,10 @@ interface Accepted {
 
 /**
  * Where a webhook is verified and made durable, in this order: the URL's per-job token, the
- * provider's signature, the payload's schema, the monotonic status rule, the journal write.
- * Only then is it acknowledged; the worker does the rest after the ack.
+ * provider's signature, the payload's schema, the monotonic status rule, the store write.
+ * Only then is it acknowledged. A `completed` event that carries its transcript is stored as the
+ * finished job's transcript and announced; any other terminal event is stored as a delivery, and
+ * the worker does the rest after the ack.
  */
 export class WebhookIntake {
   constructor(private readonly deps: IntakeDeps) {}
@@ -124,11 +127,15 @@ export class WebhookIntake {
   /**
    * Applies an event to the job with local ref `ref`, atomically in the store: a duplicate or
    * stale status changes nothing; an advance is made durable, and a terminal one is handed to the
-   * worker. Resolves once durable.
+   * worker, or, a `completed` one with its transcript, stored finished and announced. Resolves
+   * once durable.
    */
   async accept(ref: string, event: ProviderEvent): Promise<Accepted> {
-    const { store, worker, waiters, logger } = this.deps;
-    const change = await store.changeStatus(ref, { jobId: event.jobId, status: event.status, error: event.error, at: Date.now(), event });
+    const { store, provider, worker, waiters, logger } = this.deps;
+    // A full answer needs no processing: stored with its transcript, it is done once durable.
+    const transcript = event.status === "completed" && event.result ? toTranscript(event.jobId, provider.name, event.result, event.raw) : undefined;
+    const started = performance.now();
+    const change = await store.changeStatus(ref, { jobId: event.jobId, status: event.status, error: event.error, at: Date.now(), event, transcript });
     // The ref and token say which job this is; an event about another job must not rewrite it.
     if (change.outcome === "foreign" || change.outcome === "missing") return { outcome: change.outcome };
     if (change.outcome === "unchanged") {
@@ -139,6 +146,7 @@ export class WebhookIntake {
     if (change.deliveryId !== undefined) worker.enqueue(change.deliveryId);
     logger.info({ jobId: event.jobId, status: event.status }, "webhook accepted");
     waiters.status(ref, event.status, event.jobId);
+    if (transcript && change.job.processed) worker.storedOnReceipt(ref, transcript, performance.now() - started);
     return { outcome: "stored", pending: change.deliveryId };
   }
 

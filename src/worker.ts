@@ -47,6 +47,8 @@ const RUNS_AT_ONCE = 64;
  * Turns accepted terminal events into results, after the ack: fetch the result of a thin event
  * (once), store the transcript with the job marked processed, resolve waiters, announce it. A
  * failing step is retried with backoff; after `retry.attempts` the event becomes a dead letter.
+ * A `completed` event that carries its transcript needs none of this: the intake stores it with
+ * the ack, and the worker only announces it.
  */
 export class Worker {
   private readonly queue: PQueue;
@@ -289,12 +291,29 @@ export class Worker {
     const transcript = toTranscript(event.jobId, job.provider, event.result, event.raw);
     // Stored and marked processed in one step; `false`: another instance took the delivery over.
     if (!(await store.completeDelivery(delivery.id, { kind: "completed", transcript }, Date.now()))) return;
-    this.deps.files.revoke(delivery.ref);
-    // Only once it is durable, with no I/O in between: whoever is told can read it back from the
-    // store, and a retry or another instance never finds the job unprocessed after its announcement.
-    waiters.resolve(delivery.ref, transcript);
+    this.announceStored(delivery.ref, transcript);
+  }
+
+  /**
+   * A full answer the intake stored with the job marked processed as it acked it: there is no
+   * delivery to process, only the announcement a processed one gets.
+   */
+  storedOnReceipt(ref: string, transcript: Transcript, durationMs: number): void {
+    this.deps.metrics.processed(durationMs, "completed");
+    this.announceStored(ref, transcript);
+  }
+
+  /**
+   * Called once the transcript is durable with the job marked processed, with no I/O in between:
+   * whoever is told can read it back from the store, and a retry or another instance never finds
+   * the job unprocessed after its announcement. Only the write that marked the job processed
+   * leads here, so a job is announced once.
+   */
+  private announceStored(ref: string, transcript: Transcript): void {
+    this.deps.files.revoke(ref);
+    this.deps.waiters.resolve(ref, transcript);
     this.deps.announce(transcript);
-    logger.info({ jobId: delivery.jobId, words: transcript.words.length }, "transcript stored");
+    this.deps.logger.info({ jobId: transcript.jobId, words: transcript.words.length }, "transcript stored");
   }
 
   /**

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it, vi } from "vitest";
 import { FileJobStore } from "../src/store/file-job-store.js";
-import { type Logger, type Provider, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
+import { type Logger, type Provider, type Transcript, Transcriber, type TranscriberOptions, genericProvider } from "hookscribe";
 import { type DevProvider, type DevProviderOptions, fixedTextEngine, startDevProvider } from "../src/dev/dev-provider.js";
 import { POSTGRES_UNAVAILABLE, TEST_STORE, dropSchemas, schemaFor, storeLocation, storeOptions } from "./store-choice.js";
 import { type StoredState, readStoredState } from "./stored-state.js";
@@ -158,4 +158,11 @@ export function countRefusedTranscriptWrites(): () => number {
     }
   });
   return () => refused;
+}
+
+/** The transcripts `client` announces from now on, in order. */
+export function collect(client: Transcriber): Transcript[] {
+  const seen: Transcript[] = [];
+  client.on("transcript", (t) => seen.push(t));
+  return seen;
 }

@@ -3,7 +3,7 @@ import { readdir } from "node:fs/promises";
 import { type Socket, connect } from "node:net";
 import { type DeliveryInfo, type Transcript, type TranscriptionJob, signHmacHex, signStandardWebhook } from "hookscribe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, TEST_STORE, harness, until } from "./helpers.js";
+import { type Harness, TEST_STORE, collect, harness, until } from "./helpers.js";
 
 /**
  * The embedded receiver over real HTTP: every bad request gets its own status and touches
@@ -203,6 +203,20 @@ describe("receiver: a valid delivery", () => {
     // The JSON store folds its journal into the document at close.
     if (TEST_STORE === "json") expect(await readdir(`${h.storePath}.journal`)).toEqual([]);
     expect((await stored.transcript(p.ref))?.text).toBe(TEXT);
+  });
+  it("stores a completed delivery that carries its transcript as the finished job before its 200: nothing is left for the worker", async () => {
+    h = await harness({ dev: SILENT_DEV });
+    const events = collect(h.client);
+    const p = await pendingJob(h);
+    const answer = await deliver(h, p.url, fullBody(p.jobId, "completed"));
+    expect(answer.status).toBe(200);
+    // Read at once, from the store: the answer came after the job was stored finished.
+    const stored = await h.client.inspect(p.jobId);
+    expect(stored).toMatchObject({ status: "completed", processed: true });
+    expect(stored.transcript?.text).toBe(TEXT);
+    expect(await h.client.deadLetters()).toEqual([]);
+    expect((await p.job).text).toBe(TEXT);
+    expect(events.map((t) => t.jobId)).toEqual([p.jobId]);
   });
 });
 

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
-import { type Provider, StoreError, type Transcriber, type Transcript, TranscriptionError, UnknownJobError } from "hookscribe";
+import { type Provider, StoreError, TranscriptionError, UnknownJobError } from "hookscribe";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FileJobStore } from "../src/store/file-job-store.js";
 import { PostgresJobStore } from "../src/store/postgres/postgres-job-store.js";
-import { type Harness, type StoredState, SAMPLE_TEXT, TEST_STORE, countRefusedTranscriptWrites, fastProvider, freePort, harness, itOnFiles, until } from "./helpers.js";
+import { type Harness, type StoredState, SAMPLE_TEXT, TEST_STORE, collect, countRefusedTranscriptWrites, fastProvider, freePort, harness, itOnFiles, until } from "./helpers.js";
 
 /*
  * Process restarts, end to end: client A and client B share one store (and, where webhooks must
@@ -17,12 +17,6 @@ afterEach(async () => {
   vi.restoreAllMocks();
   await h?.cleanup();
 });
-
-function collect(client: Transcriber): Transcript[] {
-  const seen: Transcript[] = [];
-  client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
 
 /** What the store holds, as a restarted process finds it; read after the client closed. */
 function stored(): Promise<StoredState> {
@@ -214,7 +208,8 @@ describe("restarts", () => {
 describe("a store that could not write", () => {
   // The failure is made on the file system (the transcripts folder becomes a file).
   itOnFiles("leaves a delivery it failed to process for the next start instead of dead-lettering it, and B finishes the job", async () => {
-    h = await harness({ client: { retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 } } });
+    // Thin: its transcript is written by the worker after the ack (a full one is written with the ack).
+    h = await harness({ dev: { faults: { thinPayloads: true } }, client: { retry: { attempts: 1, minDelayMs: 5, maxDelayMs: 5 } } });
     const refused = countRefusedTranscriptWrites();
     const a = h.client;
     await a.start();
@@ -244,24 +239,33 @@ describe("a store that could not write", () => {
 });
 
 
+/**
+ * Runs test/fixtures/crashing-client.ts on the harness's emulator and store, kills it with SIGKILL
+ * once the emulator saw the job's completed webhook acked, and returns the job's id.
+ */
+async function ackThenKill(h: Harness): Promise<string> {
+  // One process (tsx as a loader, not its CLI, which would run the script in a grandchild).
+  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/crashing-client.ts"], {
+    cwd: new URL("..", import.meta.url),
+    // The child builds its store as the harness does: the same file, or the same schema.
+    env: { ...process.env, DEV_URL: h.dev.url, DEV_API_KEY: h.dev.apiKey, DEV_SECRET: h.dev.webhookSecret, STORE_PATH: h.storePath, HOOKSCRIBE_TEST_STORE: TEST_STORE },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const [line] = (await once(child.stdout!, "data")) as [Buffer];
+    const jobId = line.toString().trim();
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered", 10_000);
+    return jobId;
+  } finally {
+    child.kill("SIGKILL");
+    await once(child, "exit");
+  }
+}
+
 describe("kill -9", () => {
   it("an acked delivery survives SIGKILL of the process that acked it", async () => {
     h = await harness({ dev: { faults: { thinPayloads: true } } });
-    // One process (tsx as a loader, not its CLI, which would run the script in a grandchild).
-    const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/crashing-client.ts"], {
-      cwd: new URL("..", import.meta.url),
-      // The child builds its store as the harness does: the same file, or the same schema.
-      env: { ...process.env, DEV_URL: h.dev.url, DEV_API_KEY: h.dev.apiKey, DEV_SECRET: h.dev.webhookSecret, STORE_PATH: h.storePath, HOOKSCRIBE_TEST_STORE: TEST_STORE },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    try {
-      const [line] = (await once(child.stdout!, "data")) as [Buffer];
-      const jobId = line.toString().trim();
-      await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered", 10_000);
-    } finally {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
+    await ackThenKill(h);
     // The provider saw its 200 and will not send again; only the store can finish the job now.
     const events = collect(h.client);
     const [devJob] = h.dev.jobs();
@@ -269,6 +273,16 @@ describe("kill -9", () => {
     expect(transcript.text).toBe(SAMPLE_TEXT);
     expect(events.map((t) => t.jobId)).toEqual([devJob!.jobId]);
     expect(h.dev.stats.webhooksSent).toBe(2);
+  });
+});
+
+describe("kill -9 after a full answer", () => {
+  it("a completed delivery that carried its transcript was stored finished with its ack: it survives SIGKILL and needs no fetch", async () => {
+    h = await harness();
+    const jobId = await ackThenKill(h);
+    expect(await h.client.inspect(jobId)).toMatchObject({ status: "completed", processed: true });
+    expect((await h.client.job(jobId)).text).toBe(SAMPLE_TEXT);
+    expect(h.dev.stats.statusFetches).toBe(0);
   });
 });
 

@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { AbortError, TranscriptionTimeoutError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, freePort, harness, itOnFiles, rejection, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, collect, fastProvider, freePort, harness, itOnFiles, rejection, until } from "./helpers.js";
 import { type ResultProxy, startResultProxy } from "./result-proxy.js";
 import { linkSignals } from "../src/shared/linked-signal.js";
 
@@ -212,20 +212,25 @@ describe("review regressions", () => {
   });
 
   // The failure is made on the file system (the transcripts folder becomes a file).
-  itOnFiles("a full result whose storing failed is stored once the store can write again, without a dead letter", async () => {
-    h = await harness({ dev: { retryDelaysMs: [] }, client: { retry: { attempts: 2, minDelayMs: 5, maxDelayMs: 5 } } });
+  itOnFiles("a full result whose transcript cannot be written is answered 503, changes nothing, and its redelivery stores it once the store can write", async () => {
+    h = await harness({ dev: { retryDelaysMs: [50, 100, 200, 400, 800, 1600] } });
     await h.client.start();
+    const events = collect(h.client);
     const transcripts = `${h.storePath}.transcripts`;
     await rm(transcripts, { recursive: true });
     await writeFile(transcripts, "a file where the transcripts folder should be");
-    const job = h.client.transcribe("https://audio.example/unstorable.wav", { timeoutMs: 600 });
+    const job = h.client.transcribe("https://audio.example/unstorable.wav");
     const jobId = await job.submitted;
-    await until(async () => (await h.client.inspect(jobId)).status === "completed");
-    expect(await h.client.inspect(jobId)).toMatchObject({ processed: false });
+    await until(() => (h.dev.job(jobId)?.deliveries.completed?.attempts ?? 0) >= 2);
+    expect(h.dev.job(jobId)?.deliveries.completed?.state).toBe("pending");
+    expect(await h.client.inspect(jobId)).toMatchObject({ status: "processing", processed: false });
     await rm(transcripts);
     await mkdir(transcripts);
     expect((await job).text).toBe(SAMPLE_TEXT);
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered");
+    expect(await h.client.inspect(jobId)).toMatchObject({ status: "completed", processed: true });
     expect(await h.client.deadLetters()).toEqual([]);
+    expect(events.map((t) => t.jobId)).toEqual([jobId]);
   });
 
   it("at the deadline, a result fetch still in flight does not keep the status check's answer from settling the job", async () => {

@@ -1,18 +1,12 @@
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { SubmitError, TranscriptionError, type Transcript } from "hookscribe";
+import { SubmitError, TranscriptionError } from "hookscribe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, SAMPLE_TEXT, fastProvider, harness, itOnFiles, rejection, until } from "./helpers.js";
+import { type Harness, SAMPLE_TEXT, collect, fastProvider, harness, itOnFiles, rejection, until } from "./helpers.js";
 
 let h: Harness;
 afterEach(async () => h?.cleanup());
-
-function collect(h: Harness): Transcript[] {
-  const seen: Transcript[] = [];
-  h.client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
 
 /** What the store holds once the client closed (the file, or the tables on PostgreSQL). */
 async function storedAfterClose(h: Harness) {
@@ -23,7 +17,7 @@ async function storedAfterClose(h: Harness) {
 describe("transcribe() end to end against the emulator", () => {
   it("resolves with the transcript from the verified webhook, one submit, no fetch", async () => {
     h = await harness();
-    const events = collect(h);
+    const events = collect(h.client);
     const statuses: string[] = [];
     const job = h.client.transcribe("https://audio.example/call.wav", { onStatus: (s) => statuses.push(s) });
     expect(job.status).toBe("submitting");
@@ -59,7 +53,7 @@ describe("transcribe() end to end against the emulator", () => {
 
   it("emits 'transcript' once however often the provider delivers", async () => {
     h = await harness({ dev: { faults: { duplicateDeliveries: 3 } } });
-    const events = collect(h);
+    const events = collect(h.client);
     const transcripts = await Promise.all([1, 2, 3].map((n) => h.client.transcribe(`https://audio.example/${n}.wav`)));
     // processing + completed, each sent 1 + 3 times, for 3 jobs
     await until(() => h.dev.stats.webhooksDelivered === 3 * 2 * 4);
@@ -82,7 +76,7 @@ describe("transcribe() end to end against the emulator", () => {
 
   it("resolves when the webhook arrives before the submit's answer", async () => {
     h = await harness({ dev: { faults: { webhookBeforeSubmitResponse: true } } });
-    const events = collect(h);
+    const events = collect(h.client);
     const statuses: string[] = [];
     const transcript = await h.client.transcribe("https://audio.example/early.wav", { onStatus: (s) => statuses.push(s) });
     expect(transcript.text).toBe(SAMPLE_TEXT);
@@ -114,7 +108,7 @@ describe("transcribe() end to end against the emulator", () => {
 
   it("rejects with TranscriptionError carrying the job id when the provider reports a failure", async () => {
     h = await harness({ dev: { faults: { errorResult: true } } });
-    const events = collect(h);
+    const events = collect(h.client);
     const job = h.client.transcribe("https://audio.example/broken.wav");
     const error = await rejection(job);
     expect(error).toBeInstanceOf(TranscriptionError);

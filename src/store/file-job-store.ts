@@ -52,7 +52,8 @@ const PROBE_BYTES = 4096;
  * One process at a time uses it (the client holds a lock file), so it holds every delivery and
  * never hears of changes made elsewhere. Lookups of one record inside the store see the writes
  * still in flight, so a check and the write it decides run in one tick: two deliveries of one job
- * racing cannot both advance it. What it answers to callers is durable.
+ * racing cannot both advance it (a job completing on receipt, whose journal write must wait for
+ * its transcript's, is waited for instead). What it answers to callers is durable.
  */
 export class FileJobStore implements JobStore {
   readonly path: string;
@@ -81,6 +82,8 @@ export class FileJobStore implements JobStore {
   private opened = false;
   /** Deliveries handed to this process's worker (accepted, claimed or taken over) since `open()`. */
   private readonly held = new Set<string>();
+  /** Jobs completing on receipt whose transcript is being written, by ref: their journal write follows it. */
+  private readonly completing = new Map<string, Promise<JobRecord>>();
   /** Whether `takeOver()` handed out what was left since `open()`. */
   private tookOver = false;
 
@@ -136,6 +139,7 @@ export class FileJobStore implements JobStore {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     await this.probing;
+    await Promise.allSettled(this.completing.values());
     try {
       await this.journal.close();
       await this.transcripts.close();
@@ -201,6 +205,9 @@ export class FileJobStore implements JobStore {
   }
 
   async changeStatus(ref: string, change: StatusChange): Promise<StatusChangeResult> {
+    // A job completing on receipt is written only once its transcript is: until then a check of
+    // it cannot see its change, so it waits for it.
+    for (let completing = this.completing.get(ref); completing; completing = this.completing.get(ref)) await completing.catch(() => undefined);
     // Checked and written in one tick, against the writes in flight too.
     const job = this.lookupJob(ref);
     if (!job) return { outcome: "missing" };
@@ -217,6 +224,15 @@ export class FileJobStore implements JobStore {
       return { outcome: "advanced", job: updated };
     }
     updated.finishedAt = change.at;
+    if (change.transcript && change.status === "completed") {
+      const completing = this.completeOnReceipt(updated, change.transcript);
+      this.completing.set(ref, completing);
+      try {
+        return { outcome: "advanced", job: await completing };
+      } finally {
+        this.completing.delete(ref);
+      }
+    }
     if (!change.event) {
       await this.commit([ref], [["put", "jobs", ref, updated]]);
       return { outcome: "advanced", job: updated };
@@ -231,6 +247,14 @@ export class FileJobStore implements JobStore {
     );
     this.held.add(delivery.id);
     return { outcome: "advanced", job: updated, deliveryId: delivery.id };
+  }
+
+  /** Stores a completed job with its transcript: the transcript first, then the job that points at it. */
+  private async completeOnReceipt(job: JobRecord, transcript: Transcript): Promise<JobRecord> {
+    const transcriptAt = await this.writeTranscript(job.ref, transcript);
+    const completed: JobRecord = { ...job, processed: true, transcriptAt };
+    await this.commit([job.ref], [["put", "jobs", job.ref, completed]]);
+    return completed;
   }
 
   async claim(deliveryId: string): Promise<DeliveryRecord | undefined> {

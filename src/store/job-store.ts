@@ -19,11 +19,18 @@ export interface StatusChange {
   at: number;
   /** The terminal event itself: with a terminal status that moves the job, it is kept as a delivery for the worker. */
   event?: ProviderEvent;
+  /**
+   * The transcript a `completed` event carries. When the change moves the job, it is stored with
+   * the job marked processed, in the same atomic write, and no delivery is made: a full answer
+   * needs no processing, and stored at once it saves writing (and later deleting) a delivery.
+   */
+  transcript?: Transcript;
 }
 
 /**
  * What applying a `StatusChange` did: `advanced` (the status moved forward; `deliveryId` names
- * the delivery a terminal event became, held by this instance), `unchanged` (a repeated or stale
+ * the delivery a terminal event became, held by this instance; with a `transcript`, the job is
+ * stored processed instead), `unchanged` (a repeated or stale
  * status: nothing written), `foreign` (the job follows another provider job id: refused),
  * `missing` (no job with that ref, e.g. pruned). `job` is the job as it is now.
  */

@@ -79,11 +79,7 @@ export async function transcriptionFailure(client: Transcriber, url: string): Pr
 }
 
 /** Every transcript `client` announces, in order. */
-export function collect(client: Transcriber): Transcript[] {
-  const seen: Transcript[] = [];
-  client.on("transcript", (t) => seen.push(t));
-  return seen;
-}
+export { collect } from "../helpers.js";
 
 /** A webhook as the receiver hands it to an adapter. `body`: bytes, text, or a value sent as JSON. */
 export function webhookRequest(

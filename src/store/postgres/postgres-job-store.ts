@@ -79,11 +79,12 @@ const ERROR_RANK = statusRank("error");
 /**
  * The sender of a completion's notification (`*:<ref>`), where a status change's names the
  * instance that made it (`<instance id>:<ref>`), which ignores it: its own waiters were told
- * already. A completion is told to every instance, this one included: when its reply is lost (the
- * connection broke after COMMIT), the worker's retry finds the delivery gone and resolves nobody,
- * and this notification is what has the follower read the job, processed, from the store. When
- * the reply does come, the worker has resolved the job's waiters already, and the follower has
- * nothing to read. (An instance of an earlier version reads `*` as another instance: it is told too.)
+ * already. A completion (a delivery completed, or a full answer stored with its job processed) is
+ * told to every instance, this one included: when its reply is lost (the connection broke after
+ * COMMIT), the retry (the worker's, or the provider's redelivery) finds the job done and resolves
+ * nobody, and this notification is what has the follower read the job, processed, from the store.
+ * When the reply does come, the job's waiters were resolved already, and the follower has nothing
+ * to read. (An instance of an earlier version reads `*` as another instance: it is told too.)
  */
 const EVERY_INSTANCE = "*";
 
@@ -93,7 +94,7 @@ const EVERY_INSTANCE = "*";
  *
  * - A status change is one statement (`UPDATE … WHERE status_rank < $rank`), so concurrent
  *   webhooks of one job, on any replicas, move it forward once; the terminal one becomes a
- *   delivery in the same statement.
+ *   delivery in the same statement, or, a full answer, the job's transcript with the job processed.
  * - A delivery is held by the instance that created, claimed or took it over, until
  *   `lease_until` (the database's clock). A heartbeat every `leaseMs / 3` renews the holds of this
  *   instance; when an instance dies its holds expire and `takeOver()` hands its deliveries to
@@ -311,9 +312,10 @@ export class PostgresJobStore implements JobStore {
   changeStatus(ref: string, change: StatusChange): Promise<StatusChangeResult> {
     return this.write("store the job's new status", async (pool) => {
       const terminal = isTerminal(change.status);
-      const event = terminal && change.event ? JSON.stringify(change.event) : null;
+      const transcript = change.status === "completed" && change.transcript ? JSON.stringify(change.transcript) : null;
+      const event = terminal && change.event && transcript === null ? JSON.stringify(change.event) : null;
       const sentAt = performance.now();
-      const row = await this.statusChanges.submit({ ref, change, terminal, event, deliveryId: randomUUID() });
+      const row = await this.statusChanges.submit({ ref, change, terminal, event, transcript, deliveryId: randomUUID() });
       if (row) {
         const job = jobFromRow(row, this.location);
         const deliveryId = (row.delivery_id as string | null) ?? undefined;
@@ -341,8 +343,10 @@ export class PostgresJobStore implements JobStore {
    * Status changes of several jobs as one statement, so one transaction: each job moves only
    * forward and only if it follows its change's provider job id (concurrent changes wait for the
    * row and re-check), each terminal event of a job that moved becomes a delivery held by this
-   * instance, and each job that moved is announced at commit. The row of each change's job if it
-   * moved (with `delivery_id` and `delivery_received_at`), in the order of `pending`.
+   * instance, or, with its transcript, the job is stored processed, and each job that moved is
+   * announced at commit (a processed one to every instance, as a completion is). The row of each
+   * change's job if it moved (with `delivery_id` and `delivery_received_at`), in the order of
+   * `pending`.
    */
   private async applyStatusChanges(pending: PendingStatusChange[]): Promise<(Record<string, unknown> | undefined)[]> {
     // By ref: the jobs are updated (and locked) in the order they come, so a batch of another
@@ -350,23 +354,29 @@ export class PostgresJobStore implements JobStore {
     const changes = [...pending].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
     const { rows } = await this.connectedPool().query(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::boolean[], $8::text[], $9::json[])
-                    AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::boolean[], $8::text[], $9::json[], $10::json[])
+                    AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)
        ), moved AS (
          UPDATE ${this.tables.jobs} j
             SET job_id = i.job_id, status = i.status, status_rank = i.status_rank, updated_at = i.at, error = coalesce(i.error, j.error),
-                finished_at = CASE WHEN i.terminal THEN i.at ELSE j.finished_at END
+                finished_at = CASE WHEN i.terminal THEN i.at ELSE j.finished_at END,
+                processed = j.processed OR i.transcript IS NOT NULL
            FROM input i
           WHERE j.ref = i.ref AND j.status_rank < i.status_rank AND (j.job_id IS NULL OR j.job_id = i.job_id)
       RETURNING ${JOB_COLUMNS.split(", ").map((column) => `j.${column}`).join(", ")}
        ), delivered AS (
          INSERT INTO ${this.tables.deliveries} (id, ref, job_id, event, received_at, holder, lease_until)
-         SELECT i.delivery_id, moved.ref, moved.job_id, i.event, i.at, $10::uuid, now() + $11::interval
+         SELECT i.delivery_id, moved.ref, moved.job_id, i.event, i.at, $11::uuid, now() + $12::interval
            FROM moved JOIN input i ON i.ref = moved.ref
           WHERE i.event IS NOT NULL
       RETURNING id, ref, received_at
+       ), kept AS (
+         INSERT INTO ${this.tables.transcripts} (ref, body)
+         SELECT moved.ref, i.transcript FROM moved JOIN input i ON i.ref = moved.ref WHERE i.transcript IS NOT NULL
+         ON CONFLICT (ref) DO UPDATE SET body = EXCLUDED.body
        )
-       SELECT moved.*, delivered.id AS delivery_id, delivered.received_at AS delivery_received_at, pg_notify($12, $13 || moved.ref)
+       SELECT moved.*, delivered.id AS delivery_id, delivered.received_at AS delivery_received_at,
+              pg_notify($13, CASE WHEN moved.processed THEN $15 ELSE $14 END || moved.ref)
          FROM moved LEFT JOIN delivered ON delivered.ref = moved.ref`,
       [
         changes.map(({ ref }) => ref),
@@ -378,10 +388,12 @@ export class PostgresJobStore implements JobStore {
         changes.map(({ terminal }) => terminal),
         changes.map(({ deliveryId }) => deliveryId),
         changes.map(({ event }) => event),
+        changes.map(({ transcript }) => transcript),
         this.instanceId,
         this.lease,
         this.channel,
         this.payload(""),
+        `${EVERY_INSTANCE}:`,
       ],
     );
     const byRef = new Map(rows.map((row) => [row.ref as string, row as Record<string, unknown>]));
@@ -732,7 +744,10 @@ interface PendingStatusChange {
   ref: string;
   change: StatusChange;
   terminal: boolean;
+  /** The terminal event as JSON, to keep as a delivery. */
   event: string | null;
+  /** The transcript as JSON, to keep with the job marked processed (no delivery then). */
+  transcript: string | null;
   deliveryId: string;
 }
 
