@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { constantTimeEqual } from "../verification/constant-time.js";
 
 /**
@@ -21,7 +21,7 @@ export function newToken(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return hash("sha256", token, "base64url");
 }
 
 export function tokenMatches(token: string, storedHash: string): boolean {

@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
-import { open, stat, unlink } from "node:fs/promises";
+import { type Stats, statSync } from "node:fs";
+import { open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { syncDirectory } from "./atomic-write.js";
 
@@ -12,13 +13,18 @@ export interface FileIdentity {
 /**
  * Whether `path` still names the file with `identity`. A write into a file that was removed or
  * replaced (its folder deleted or moved) succeeds, yet nobody will ever read it: such a write
- * must not count as stored.
+ * must not count as stored. Synchronous: the stat of a file in a folder just written to is
+ * answered from the kernel's caches in a few microseconds, where a trip through libuv's thread
+ * pool would add tens of them to every ack.
  */
-export async function isStillAtPath(path: string, identity: FileIdentity): Promise<boolean> {
-  const onDisk = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+export function isStillAtPath(path: string, identity: FileIdentity): boolean {
+  let onDisk: Stats | undefined;
+  try {
+    onDisk = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return false;
     throw error;
-  });
+  }
   return onDisk?.dev === identity.dev && onDisk.ino === identity.ino;
 }
 

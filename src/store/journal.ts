@@ -216,7 +216,7 @@ export class Journal {
       await writeFully(segment.handle, data);
       if (this.options.fsync) await segment.handle.datasync();
       // Written into a file nobody can find any more is not written: check before anything is acked.
-      await this.checkIdentity(segment);
+      this.checkIdentity(segment);
     } catch (error) {
       await this.takeBack(segment, start);
       throw error;
@@ -240,8 +240,8 @@ export class Journal {
     return this.segment;
   }
 
-  private async checkIdentity(segment: OpenSegment): Promise<void> {
-    if (await isStillAtPath(join(this.dir, segment.name), segment)) return;
+  private checkIdentity(segment: OpenSegment): void {
+    if (isStillAtPath(join(this.dir, segment.name), segment)) return;
     this.filesLost = true;
     throw new Error(`the journal file ${segment.name} was removed or replaced (the store's folder deleted or moved?)`);
   }

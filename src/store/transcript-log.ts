@@ -123,7 +123,7 @@ export class TranscriptLog {
     try {
       await writeFully(segment.handle, data);
       if (this.options.fsync) await segment.handle.datasync();
-      await this.checkIdentity(segment);
+      this.checkIdentity(segment);
     } catch (error) {
       // Whatever part of it the file took stays unreferenced; the next write starts a new segment,
       // and a segment that held nothing else goes, so a disk that stays full leaves no files.
@@ -148,8 +148,8 @@ export class TranscriptLog {
   }
 
   /** Written into a file nobody can find any more is not stored: checked before the job is marked processed. */
-  private async checkIdentity(segment: OpenSegment): Promise<void> {
-    if (await isStillAtPath(join(this.dir, segmentName(segment.number)), segment)) return;
+  private checkIdentity(segment: OpenSegment): void {
+    if (isStillAtPath(join(this.dir, segmentName(segment.number)), segment)) return;
     throw new Error(`the transcript file ${segmentName(segment.number)} was removed or replaced (the store's folder deleted or moved?)`);
   }
 
