@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { verifyHmacHex } from "hookscribe";
 import { serveFromChild } from "./child-protocol.js";
@@ -12,32 +13,26 @@ export interface DurableFloorConfig {
 /**
  * The floor of any receiver that acks only what its file holds (written, not fsynced: what
  * hookscribe's default promises, surviving a crash of the process): node:http, the HMAC checked,
- * the body parsed, one line appended per delivery, the lines that come in while a write is under
- * way written together next, 200 once the delivery's write is done. Nothing else: no job lookup,
- * no schema, no status rule, no processing. What it costs over the bare server is the least such
- * an ack can cost on this machine.
+ * the body parsed, one line appended per delivery, the lines that come in during one turn of the
+ * event loop written together (synchronously, as hookscribe's journal writes), 200 once the
+ * delivery's write is done. Nothing else: no job lookup, no schema, no status rule, no
+ * processing. What it costs over the bare server is the least such an ack can cost on this machine.
  */
 serveFromChild<DurableFloorConfig>(async ({ logPath, webhookSecret }) => {
   const file = await open(logPath, "a");
   let queued: { line: string; written: () => void }[] = [];
-  let writing = false;
-  const writeQueued = async () => {
-    while (queued.length > 0) {
-      const batch = queued;
-      queued = [];
-      await file.write(batch.map((entry) => entry.line).join(""));
-      for (const entry of batch) entry.written();
-    }
-    writing = false;
+  const writeQueued = () => {
+    const batch = queued;
+    queued = [];
+    writeSync(file.fd, batch.map((entry) => entry.line).join(""));
+    for (const entry of batch) entry.written();
   };
   const server = await plainHttpServer(async (request, rawBody) => {
     if (!verifyHmacHex(webhookSecret, rawBody, request.headers["x-webhook-signature"] as string | undefined).ok) return 401;
     const body = JSON.parse(rawBody.toString("utf8")) as unknown;
     await new Promise<void>((written) => {
       queued.push({ line: `${JSON.stringify({ path: request.url, body, receivedAt: Date.now() })}\n`, written });
-      if (writing) return;
-      writing = true;
-      setImmediate(() => void writeQueued());
+      if (queued.length === 1) setImmediate(writeQueued);
     });
     return 200;
   });

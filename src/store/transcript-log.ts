@@ -6,7 +6,7 @@ import { type Transcript, transcriptSchema } from "../domain/transcript.js";
 import { describeIssues } from "../validation/describe-issues.js";
 import type { TranscriptLocation } from "./records.js";
 import { type FileIdentity, isStillAtPath, openForAppend } from "./file-identity.js";
-import { writeFully } from "./write-fully.js";
+import { writeFullySync } from "./write-fully.js";
 
 const SEGMENT_FILE = /^transcripts-(\d{10})\.ndjson$/;
 
@@ -121,7 +121,7 @@ export class TranscriptLog {
     }
     const data = Buffer.concat(lines);
     try {
-      await writeFully(segment.handle, data);
+      writeFullySync(segment.handle, data);
       if (this.options.fsync) await segment.handle.datasync();
       this.checkIdentity(segment);
     } catch (error) {
