@@ -25,7 +25,7 @@ export class Metrics {
     unit: "ms",
   });
   private readonly processing = this.meter.createHistogram("hookscribe.processing.duration", {
-    description: "Time the worker took to process a delivery (fetch if thin, store, resolve), by outcome",
+    description: "Time a terminal event took to be processed, by outcome: the worker's run for a delivery (fetch if thin, store, resolve), the store write for a transcript that came with its webhook",
     unit: "ms",
   });
   private readonly deadLetters = this.meter.createCounter("hookscribe.dead_letters", {

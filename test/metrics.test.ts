@@ -77,4 +77,14 @@ describe("metrics", () => {
     expect((await rejection(first)).name).toBe("AbortError");
     expect(firstId).toMatch(/^job_/);
   });
+
+  it("time a transcript that came with its webhook, stored with the ack, as a completed processing", async () => {
+    h = await harness();
+    // The instruments are the process's: what earlier tests recorded is counted too.
+    const completed = async () => count((await points("hookscribe.processing.duration")).map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "completed" });
+    const before = await completed();
+    await h.client.transcribe("https://audio.example/full.wav");
+    expect((await completed()) - before).toBe(1);
+    expect(count(await points("hookscribe.worker.backlog"), {})).toBe(0);
+  });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { StoreError } from "../errors/index.js";
 import { type FileIdentity, isStillAtPath, openForAppend } from "./file-identity.js";
-import { writeFullySync } from "./write-fully.js";
+import { appendToLog } from "./write-fully.js";
 import { type StoreDocument, deadLetterRecordSchema, deliveryRecordSchema, jobRecordSchema } from "./records.js";
 
 const changeSchema = z.union([
@@ -213,8 +213,7 @@ export class Journal {
     const segment = await this.currentSegment();
     const start = segment.size;
     try {
-      writeFullySync(segment.handle, data);
-      if (this.options.fsync) await segment.handle.datasync();
+      await appendToLog(segment.handle, data, this.options);
       // Written into a file nobody can find any more is not written: check before anything is acked.
       this.checkIdentity(segment);
     } catch (error) {

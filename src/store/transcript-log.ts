@@ -6,7 +6,7 @@ import { type Transcript, transcriptSchema } from "../domain/transcript.js";
 import { describeIssues } from "../validation/describe-issues.js";
 import type { TranscriptLocation } from "./records.js";
 import { type FileIdentity, isStillAtPath, openForAppend } from "./file-identity.js";
-import { writeFullySync } from "./write-fully.js";
+import { appendToLog } from "./write-fully.js";
 
 const SEGMENT_FILE = /^transcripts-(\d{10})\.ndjson$/;
 
@@ -121,8 +121,7 @@ export class TranscriptLog {
     }
     const data = Buffer.concat(lines);
     try {
-      writeFullySync(segment.handle, data);
-      if (this.options.fsync) await segment.handle.datasync();
+      await appendToLog(segment.handle, data, this.options);
       this.checkIdentity(segment);
     } catch (error) {
       // Whatever part of it the file took stays unreferenced; the next write starts a new segment,
