@@ -152,6 +152,7 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
     options: Pick<TranscribeOptions, "signal" | "onStatus"> & { jobId?: string; status?: JobStatus },
   ): TranscriptionJob {
     const closed = this.closeController.signal;
+    const { onStatus } = options;
     return new TranscriptionJob(
       (control) => {
         const result = run(control);
@@ -159,7 +160,20 @@ export class Transcriber extends EventEmitter<TranscriberEvents> {
         result.catch(() => undefined).finally(() => this.runs.delete(result));
         return result;
       },
-      { ...options, signals: [options.signal, closed] },
+      {
+        ...options,
+        signals: [options.signal, closed],
+        // Told from inside the receiver and the worker: a callback's bug must not fail a stored delivery or cost its announcement.
+        onStatus:
+          onStatus &&
+          ((status, jobId) => {
+            try {
+              onStatus(status, jobId);
+            } catch (error) {
+              this.options.logger.error({ jobId, err: (error as Error).message }, "an onStatus callback threw");
+            }
+          }),
+      },
     );
   }
 

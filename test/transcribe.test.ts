@@ -15,6 +15,21 @@ async function storedAfterClose(h: Harness) {
 }
 
 describe("transcribe() end to end against the emulator", () => {
+  it("an onStatus callback that throws costs neither the transcript, its announcement nor the webhook's 200", async () => {
+    h = await harness();
+    const events = collect(h.client);
+    const job = h.client.transcribe("https://audio.example/throwing-callback.wav", {
+      onStatus: () => {
+        throw new Error("bug in the caller's callback");
+      },
+    });
+    const jobId = await job.submitted;
+    expect((await job).text).toBe(SAMPLE_TEXT);
+    expect(events.map((t) => t.jobId)).toEqual([jobId]);
+    await until(() => h.dev.job(jobId)?.deliveries.completed?.state === "delivered");
+    expect(h.dev.job(jobId)?.deliveries.completed?.attempts).toBe(1);
+  });
+
   it("resolves with the transcript from the verified webhook, one submit, no fetch", async () => {
     h = await harness();
     const events = collect(h.client);

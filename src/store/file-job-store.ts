@@ -82,7 +82,7 @@ export class FileJobStore implements JobStore {
   private opened = false;
   /** Deliveries handed to this process's worker (accepted, claimed or taken over) since `open()`. */
   private readonly held = new Set<string>();
-  /** Jobs completing on receipt whose transcript is being written, by ref: their journal write follows it. */
+  /** Jobs completing on receipt, by ref, until the journal write that marks them processed (after their transcript's) is durable. */
   private readonly completing = new Map<string, Promise<JobRecord>>();
   /** Whether `takeOver()` handed out what was left since `open()`. */
   private tookOver = false;
@@ -230,7 +230,7 @@ export class FileJobStore implements JobStore {
       try {
         return { outcome: "advanced", job: await completing };
       } finally {
-        this.completing.delete(ref);
+        if (this.completing.get(ref) === completing) this.completing.delete(ref);
       }
     }
     if (!change.event) {

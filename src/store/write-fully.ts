@@ -13,22 +13,25 @@ export async function writeFully(handle: FileHandle, data: Buffer): Promise<void
   }
 }
 
+/** Appends up to this size go to the page cache on the loop's thread: a group commit of a few dozen typical deliveries. */
+const SYNC_APPEND_MAX_BYTES = 128 * 1024;
+
 /**
  * Appends `data` to a log (the journal, the transcript log) and resolves once every byte is in
- * the file, and on the disk with `fsync`. Without `fsync` it is written on the event loop's
- * thread: a group commit's lines (tens of KB) reach the page cache in microseconds, where handing
- * the write to libuv's thread pool woke a pool thread each time and cost the loop tens of
- * microseconds on a 2-core machine (about a tenth more acks a second without it). With `fsync` it
- * goes through the pool: a write on the loop's thread would wait for a flush of the file under
- * way, and stall every request meanwhile.
+ * the file, and on the disk with `fsync`. A small append without `fsync` is written on the event
+ * loop's thread: it reaches the page cache in microseconds, where handing it to libuv's thread
+ * pool woke a pool thread each time and cost the loop tens of microseconds on a 2-core machine
+ * (about a tenth more acks a second without it). A large one (long transcripts) goes through
+ * the pool, so that a kernel slowing writers down (dirty pages to flush) never stops the loop;
+ * with `fsync` every append does, as it would otherwise wait for the file's flush under way.
  */
 export async function appendToLog(handle: FileHandle, data: Buffer, options: { fsync: boolean }): Promise<void> {
-  if (!options.fsync) {
+  if (!options.fsync && data.length <= SYNC_APPEND_MAX_BYTES) {
     for (let offset = 0; offset < data.length; ) offset += progress(writeSync(handle.fd, data, offset, data.length - offset), data.length - offset);
     return;
   }
   await writeFully(handle, data);
-  await handle.datasync();
+  if (options.fsync) await handle.datasync();
 }
 
 function progress(bytesWritten: number, left: number): number {
