@@ -106,7 +106,7 @@ export interface StoreCost {
   transcriptBytes: number;
   /** A finished job: its record and its transcript. */
   perFinishedJob: number;
-  /** Rows of a finished job (Postgres): its job row, its transcript row; its delivery row is gone once processed. */
+  /** Rows of a finished job (Postgres): its job row and its transcript row; a full delivery makes no delivery row (a thin one's is deleted once processed). */
   rowsPerFinishedJob?: number;
   /** Bytes of everything else, in all (journal and lock file; deliveries, dead letters, schema version). */
   otherBytes: number;
@@ -470,7 +470,7 @@ export function scaleOutTable(result: ScaleOutResult): string {
     [replicaCells(single.json), replicaCells(single.postgres)],
     [
       `Postgres store: default pool (10 connections + 1 listening), database ${new URL(DATABASE_URL).host}; every delivery acked and resolved: JSON ${verdict(checks.singleJsonAllResolved)}, Postgres ${verdict(checks.singlePostgresAllResolved)}.`,
-      "processed/s: from the first send until the last 'transcript' event (acks run ahead of processing).",
+      "processed/s: from the first send until the last 'transcript' event (a full delivery's job is stored processed and announced before its ack).",
       "Each JSON round runs on a fresh copy of the store; the Postgres schema keeps what earlier rounds processed, each round completing other pending jobs.",
       `Machine load (1-minute average) ${num(result.loadAverage.before, 1)} before the section, ${num(result.loadAverage.after, 1)} after, on ${cpus().length} CPUs.`,
       ...[single.json, single.postgres].filter((row) => acked200(row) !== sent(row)).map(statusNote),
@@ -502,7 +502,8 @@ export function scaleOutTable(result: ScaleOutResult): string {
     ],
     [
       "Cross-replica delay: A is a Transcriber in the bench process on the group's schema, which submits each job to a fake provider; the job's signed webhook goes to one of the",
-      `${group.replicas} replicas (B) in turn, and the delay runs from sending it until A's await resolves (both read on A's clock): B's ack, B's processing, NOTIFY, A's reads.`,
+      `${group.replicas} replicas (B) in turn, and the delay runs from sending it until A's await resolves (both read on A's clock): B's ack (its status change,`,
+      "one statement, stores the transcript with the job processed and NOTIFYs every instance at its commit), then A's reads.",
       `The group shares this machine's ${cpus().length} CPUs with PostgreSQL and the load generator: with few cores, more replicas add no processing power.`,
       ...(acked200(group) === sent(group) ? [] : [statusNote(group)]),
     ],
@@ -527,7 +528,7 @@ export function scaleOutTable(result: ScaleOutResult): string {
     [costCells(cost.json), costCells(cost.jsonOnDisk), costCells(cost.postgres), costCells(cost.postgresVacuumed)],
     [
       "A finished job = its record + its transcript. Postgres bytes: pg_total_relation_size (heap, indexes, TOAST) per row of the jobs and transcripts tables;",
-      "other: the deliveries (deleted once processed, their space reused later), dead_letters and schema_version tables; for JSON the journal and lock file.",
+      "other: the deliveries table (a full delivery makes no row in it: its status change stores the transcript), dead_letters and schema_version tables; for JSON the journal and lock file.",
     ],
   );
   return [singleTable, crossTable, costTable].join("\n\n");

@@ -123,9 +123,10 @@ export function runExistingJob(context: JobRunContext, jobId: string, options: J
 
 /**
  * Waits for the outcome; at the deadline asks the provider once. A final answer is taken in as a
- * webhook would be, and the worker, the one place that turns results into transcripts, processes
- * the job's delivery at once and settles the handle from it; any other answer, or a failure to
- * process, gives up with the job kept.
+ * webhook would be: a transcript is stored with the job marked processed, which settles the
+ * handle, and any other final answer (a failure, or the result a pending delivery of the job
+ * lacked) is left in a delivery that the worker processes at once and settles the handle from.
+ * Any other answer, or a failure to process, gives up with the job kept.
  */
 async function settle(
   runtime: Runtime,

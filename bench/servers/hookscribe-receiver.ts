@@ -14,7 +14,10 @@ export interface HookscribeReceiverConfig {
   expected: number;
 }
 
-/** Deliveries are processed after their ack; this bounds the wait for the worker to catch up. */
+/**
+ * Full deliveries are stored and announced before their ack, so once the load ends only a delivery
+ * that was never acked is still missing; this bounds the wait for it.
+ */
 const DRAIN_TIMEOUT_MS = 60_000;
 
 /** The SDK as an application runs it: one Transcriber, its embedded receiver, its store. */

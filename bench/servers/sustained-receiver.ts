@@ -21,7 +21,7 @@ export interface SustainedReport {
   storeBytes: number;
 }
 
-/** The worker's catch-up after the load is bounded, so a worker that cannot keep up ends the run. */
+/** The wait after the load for acked jobs not announced yet is bounded, so a run that lost some ends. */
 const DRAIN_TIMEOUT_MS = 120_000;
 
 serveFromChild<SustainedReceiverConfig>(async ({ storePath, webhookSecret }) => {

@@ -17,12 +17,19 @@ export interface StatusChange {
   error?: string;
   /** When it happened (ms since the epoch). */
   at: number;
-  /** The terminal event itself: with a terminal status that moves the job, it is kept as a delivery for the worker. */
+  /**
+   * The terminal event itself: with a terminal status that moves the job and no `transcript`, it
+   * is kept as a delivery for the worker.
+   */
   event?: ProviderEvent;
   /**
    * The transcript a `completed` event carries. When the change moves the job, it is stored with
-   * the job marked processed, in the same atomic write, and no delivery is made: a full answer
-   * needs no processing, and stored at once it saves writing (and later deleting) a delivery.
+   * the job marked processed, all or nothing for the job, and no delivery is made: a full answer
+   * needs no processing, and stored at once it saves writing (and later deleting) a delivery. The
+   * JSON file store writes it in two steps, the transcript to its log and then the job's journal
+   * entry, which points at it and marks the job processed: when that second write fails, or a
+   * crash comes before it, the job has not moved and the transcript written is never read.
+   * PostgreSQL writes both in the status change's one statement.
    */
   transcript?: Transcript;
 }
