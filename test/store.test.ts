@@ -352,6 +352,57 @@ describe("FileJobStore: the journal makes every acked change durable", () => {
   });
 });
 
+describe("FileJobStore: a transcript that came with its webhook", () => {
+  /** The `completed` change of `job` carrying its transcript, as the intake makes it. */
+  const completedWith = (job: JobRecord, transcript: Transcript): StatusChange => ({ ...terminalChange(job), transcript });
+
+  it("stores the job finished with its transcript and no delivery; a second store on the path reads it back", async () => {
+    const store = await openStore();
+    const job = jobRecord("onreceipt");
+    await store.createJob(job);
+    const result = await store.changeStatus(job.ref, completedWith(job, transcriptOf(job)));
+    expect(result).toMatchObject({ outcome: "advanced", job: { status: "completed", processed: true } });
+    expect(result).not.toHaveProperty("deliveryId");
+    expect(store.unprocessedCount()).toBe(0);
+
+    const after = await openStore();
+    expect(await after.job(job.ref)).toMatchObject({ status: "completed", processed: true });
+    expect(await after.pendingDelivery(job.ref)).toBeUndefined();
+    expect((await after.readTranscript(job.ref))?.text).toBe("text of onreceipt");
+  });
+
+  it("moves the job once when the same webhook arrives several times at once: one advance, the rest unchanged", async () => {
+    const store = await openStore();
+    const job = jobRecord("racing");
+    await store.createJob(job);
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.changeStatus(job.ref, completedWith(job, transcriptOf(job)))));
+    expect(results.map((result) => result.outcome).sort()).toEqual(["advanced", "unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(results.every((result) => "job" in result && result.job.processed)).toBe(true);
+    // One transcript line and one journal entry moved the job: the waiting ones wrote nothing.
+    const lines = (await readFile(join(transcriptsDir(), (await transcriptSegments())[0]!), "utf8")).split("\n").filter(Boolean);
+    expect(lines).toHaveLength(1);
+  });
+
+  it("changes nothing when the transcript cannot be written, and the duplicate that waited on it stores it once the store can write", async () => {
+    const store = await openStore({ probeIntervalMs: 10 });
+    const job = jobRecord("unwritable");
+    await store.createJob(job);
+    await rm(transcriptsDir(), { recursive: true });
+    await writeFile(transcriptsDir(), "a file where the transcripts folder should be");
+    const first = store.changeStatus(job.ref, completedWith(job, transcriptOf(job)));
+    const waiting = store.changeStatus(job.ref, completedWith(job, transcriptOf(job)));
+    expect(await rejection(first)).toBeInstanceOf(StoreError);
+    expect(await rejection(waiting)).toBeInstanceOf(StoreError);
+    expect(await store.job(job.ref)).toMatchObject({ status: "queued", processed: false });
+
+    await rm(transcriptsDir());
+    await mkdir(transcriptsDir());
+    await store.whenHealthy();
+    expect(await store.changeStatus(job.ref, completedWith(job, transcriptOf(job)))).toMatchObject({ outcome: "advanced", job: { processed: true } });
+    expect((await store.readTranscript(job.ref))?.text).toBe("text of unwritable");
+  });
+});
+
 describe("FileJobStore: a corrupt document is refused, never overwritten", () => {
   const cases = [
     ["invalid JSON", '{"version":1,"journalSeq":0,"jobs":{'],
