@@ -25,7 +25,7 @@ export class Metrics {
     unit: "ms",
   });
   private readonly processing = this.meter.createHistogram("hookscribe.processing.duration", {
-    description: "Time a terminal event took to be processed, by outcome: the worker's run for a delivery (fetch if thin, store, resolve), the store write for a transcript that came with its webhook",
+    description: "Time a terminal event took to be processed, by outcome and stage: the worker's run for a delivery (fetch if thin, store, resolve), or the store write before the ack for a transcript that came with its webhook",
     unit: "ms",
   });
   private readonly deadLetters = this.meter.createCounter("hookscribe.dead_letters", {
@@ -56,8 +56,9 @@ export class Metrics {
     this.ackLatency.record(info.durationMs, attributes);
   }
 
-  processed(durationMs: number, outcome: "completed" | "error" | "failed"): void {
-    this.processing.record(durationMs, { outcome });
+  /** `stage`: where it was processed, `worker` (after the ack) or `receipt` (a transcript stored before the ack). */
+  processed(durationMs: number, outcome: "completed" | "error" | "failed", stage: "worker" | "receipt"): void {
+    this.processing.record(durationMs, { outcome, stage });
   }
 
   deadLettered(): void {

@@ -234,10 +234,10 @@ export class Worker {
           try {
             await this.process(delivery);
           } catch (error) {
-            this.deps.metrics.processed(performance.now() - started, "failed");
+            this.deps.metrics.processed(performance.now() - started, "failed", "worker");
             throw error;
           }
-          this.deps.metrics.processed(performance.now() - started, delivery.event.status === "error" ? "error" : "completed");
+          this.deps.metrics.processed(performance.now() - started, delivery.event.status === "error" ? "error" : "completed", "worker");
         }),
       );
     this.runs.set(deliveryId, next);
@@ -299,7 +299,7 @@ export class Worker {
    * delivery to process, only the announcement a processed one gets.
    */
   storedOnReceipt(ref: string, transcript: Transcript, durationMs: number): void {
-    this.deps.metrics.processed(durationMs, "completed");
+    this.deps.metrics.processed(durationMs, "completed", "receipt");
     this.announceStored(ref, transcript);
   }
 

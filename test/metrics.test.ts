@@ -67,8 +67,8 @@ describe("metrics", () => {
     const acks = await points("hookscribe.delivery.duration");
     expect(acks.every((point) => (point.value as { count: number }).count > 0)).toBe(true);
     const processing = await points("hookscribe.processing.duration");
-    expect(count(processing.map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "failed" })).toBe(1);
-    expect(count(processing.map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "completed" })).toBe(1);
+    expect(count(processing.map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "failed", stage: "worker" })).toBe(1);
+    expect(count(processing.map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "completed", stage: "worker" })).toBe(1);
     expect(count(await points("hookscribe.dead_letters"), {})).toBe(1);
     // Both jobs finished at the provider; the dead letter waits for replay(), outside the backlog.
     expect(count(await points("hookscribe.worker.backlog"), {})).toBe(0);
@@ -81,7 +81,8 @@ describe("metrics", () => {
   it("time a transcript that came with its webhook, stored with the ack, as a completed processing", async () => {
     h = await harness();
     // The instruments are the process's: what earlier tests recorded is counted too.
-    const completed = async () => count((await points("hookscribe.processing.duration")).map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "completed" });
+    const completed = async () =>
+      count((await points("hookscribe.processing.duration")).map((point) => ({ ...point, value: (point.value as { count: number }).count })), { outcome: "completed", stage: "receipt" });
     const before = await completed();
     await h.client.transcribe("https://audio.example/full.wav");
     expect((await completed()) - before).toBe(1);
