@@ -37,9 +37,9 @@ export interface StatusChange {
 /**
  * What applying a `StatusChange` did: `advanced` (the status moved forward; `deliveryId` names
  * the delivery a terminal event became, held by this instance; with a `transcript`, the job is
- * stored processed instead), `unchanged` (a repeated or stale
- * status: nothing written), `foreign` (the job follows another provider job id: refused),
- * `missing` (no job with that ref, e.g. pruned). `job` is the job as it is now.
+ * stored processed instead), `unchanged` (a repeated or stale status: nothing written), `foreign`
+ * (the job follows another provider job id: refused), `missing` (no job with that ref, e.g.
+ * pruned). `job` is the job as it is now.
  */
 export type StatusChangeResult =
   | { outcome: "advanced"; job: JobRecord; deliveryId?: string }
