@@ -50,7 +50,7 @@ export class Runtime {
     const { logger } = options;
     const lock = options.store ? undefined : new StoreLock(options.storePath);
     await lock?.acquire();
-    const store =
+    const store: JobStore =
       options.store ??
       new FileJobStore({
         path: options.storePath,
@@ -77,6 +77,9 @@ export class Runtime {
         announce: events.transcript,
       });
       started.push(() => worker.drain());
+      // Before the receiver takes webhooks: the write of one may be a completion confirmed late.
+      const unwatchLate = store.watchLateCompletions?.((ref, transcript) => worker.completedLate(ref, transcript)) ?? (() => undefined);
+      started.push(unwatchLate);
       const silence = new SilenceMonitor({
         thresholdMs: options.silenceAlertMs,
         pendingJobs: () => pendingJobs(store),
@@ -103,8 +106,12 @@ export class Runtime {
       await prune();
       silence.start();
       started.push(() => silence.stop());
-      const unfollow = followStoreChanges(store, waiters, logger);
-      started.push(unfollow);
+      const unfollowChanges = followStoreChanges(store, waiters, logger);
+      started.push(unfollowChanges);
+      const unfollow = () => {
+        unfollowChanges();
+        unwatchLate();
+      };
       const resumed = await worker.resume(TAKE_OVER_EVERY_MS);
       logger.info({ receiverUrl: receiver.url, resumed, store: store.location }, "hookscribe started");
       return new Runtime(lock, store, files, receiver, worker, intake, silence, pruneTimer, metrics, unfollow);

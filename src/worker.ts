@@ -304,10 +304,21 @@ export class Worker {
   }
 
   /**
-   * Called once the transcript is durable with the job marked processed, with no I/O in between:
-   * whoever is told can read it back from the store, and a retry or another instance never finds
-   * the job unprocessed after its announcement. Only the write that marked the job processed
-   * leads here, so a job is announced once.
+   * A transcript this instance stored with its job marked processed although the write failed
+   * for it (the database committed it, and the answer was lost with the connection): announced
+   * now, once. Whatever retried that write (the worker's next attempt, the provider's redelivery)
+   * found the job done and announced nothing.
+   */
+  completedLate(ref: string, transcript: Transcript): void {
+    this.announceStored(ref, transcript);
+  }
+
+  /**
+   * Called once the transcript is durable with the job marked processed, with no I/O in between
+   * (or, for a completion confirmed late, as soon as the store learns it): whoever is told can
+   * read it back from the store, and a retry or another instance never finds the job unprocessed
+   * after its announcement. Only the write that marked the job processed leads here, so a job is
+   * announced once.
    */
   private announceStored(ref: string, transcript: Transcript): void {
     this.deps.files.revoke(ref);

@@ -660,10 +660,19 @@ describe("PostgresJobStore: schema migrations", () => {
     try {
       const replicas = await Promise.all([1, 2, 3].map(() => openStore({ schema })));
       await openStore({ schema });
-      expect(await query(`SELECT version FROM "${schema}".schema_version`)).toEqual([{ version: 1 }]);
+      expect(await query(`SELECT version FROM "${schema}".schema_version ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
       const job = jobRecord();
       await replicas[0]!.createJob(job);
       expect(await replicas[2]!.job(job.ref)).toEqual(job);
+
+      // A schema of version 1, with a job in it, is brought to version 2 and keeps its rows.
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await admin.query(`ALTER TABLE "${schema}".jobs DROP COLUMN completed_by; DELETE FROM "${schema}".schema_version WHERE version = 2`);
+      const upgraded = await openStore({ schema });
+      expect(await query(`SELECT version FROM "${schema}".schema_version ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(await upgraded.job(job.ref)).toEqual(job);
+      const deliveryId = await upgraded.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: Date.now(), event: completedEvent(job.jobId!) });
+      expect(deliveryId).toMatchObject({ outcome: "advanced" });
 
       await admin.query(`INSERT INTO "${schema}".schema_version (version) VALUES (99)`);
       const refused = await rejection(openStore({ schema }));
@@ -921,6 +930,124 @@ describe("PostgresJobStore: half-open connections", () => {
       const fromOther = await processingJob(other);
       await vi.waitFor(() => expect(seen).toContain(fromOther.ref));
     } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("PostgresJobStore: a completion whose answer is lost", () => {
+  /** A store whose one pooled connection (and listener) can lose its answers, another one beside it, and what `store` tells late. */
+  async function storeLosingAnswers(overrides: Partial<PostgresJobStoreOptions> = {}) {
+    const { proxy, url } = await proxiedDatabase();
+    const store = await openStore({ connectionString: url, maxConnections: 1, leaseMs: 3_600_000, queryTimeoutMs: 1000, listenerCheckMs: 3_600_000, ...overrides });
+    const other = await openStore();
+    const late: [string, Transcript][] = [];
+    store.watchLateCompletions((ref, transcript) => late.push([ref, transcript]));
+    return { proxy, store, other, late };
+  }
+
+  it("tells of a full answer its status change stored though its answer was lost, once, before it counts as healthy again", async () => {
+    const { proxy, store, other, late } = await storeLosingAnswers();
+    try {
+      const job = jobRecord();
+      await store.createJob(job);
+      const transcript = transcriptOf(job);
+      const change = { jobId: job.jobId!, status: "completed" as const, at: Date.now(), event: completedEvent(job.jobId!), transcript };
+
+      proxy.dropReplies();
+      const failed = await rejection(store.changeStatus(job.ref, change));
+      expect(failed.name).toBe("StoreError");
+      expect(failed.message).toMatch(/the database is unreachable \(Query read timeout\)/);
+      // It did commit.
+      expect(await other.job(job.ref)).toMatchObject({ status: "completed", processed: true });
+      expect(await other.readTranscript(job.ref)).toEqual(transcript);
+      expect(late).toEqual([]);
+
+      await store.whenHealthy();
+      expect(late).toEqual([[job.ref, transcript]]);
+      // The provider's redelivery finds the job done.
+      expect(await store.changeStatus(job.ref, change)).toMatchObject({ outcome: "unchanged", job: { processed: true } });
+      expect(late).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("tells of a delivery it completed though the answer was lost, and of none that failed before reaching the database", async () => {
+    const { proxy, store, other, late } = await storeLosingAnswers();
+    try {
+      const [job, never] = [jobRecord(), jobRecord()];
+      const [deliveryId, neverId] = [await terminalDelivery(store, job), await terminalDelivery(store, never)];
+      const transcript = transcriptOf(job);
+
+      proxy.dropReplies();
+      const failed = await rejection(store.completeDelivery(deliveryId, { kind: "completed", transcript }, Date.now()));
+      expect(failed.message).toMatch(/the database is unreachable \(Query read timeout\)/);
+      expect(await other.job(job.ref)).toMatchObject({ processed: true });
+      await store.whenHealthy();
+      expect(late).toEqual([[job.ref, transcript]]);
+      // The worker's retry finds the delivery gone.
+      expect(await store.claim(deliveryId)).toBeUndefined();
+
+      // Refused at the door: nothing committed, nothing told; the retry completes it as usual.
+      proxy.cut();
+      const refused = await rejection(store.completeDelivery(neverId, { kind: "completed", transcript: transcriptOf(never) }, Date.now()));
+      expect(refused.message).toMatch(/the database is unreachable/);
+      proxy.restore();
+      await store.whenHealthy();
+      expect(await other.job(never.ref)).toMatchObject({ processed: false });
+      expect(await store.claim(neverId)).toMatchObject({ id: neverId });
+      expect(await store.completeDelivery(neverId, { kind: "completed", transcript: transcriptOf(never) }, Date.now())).toBe(true);
+      expect(late).toEqual([[job.ref, transcript]]);
+    } finally {
+      await proxy.close();
+    }
+  });
+  it("tells of no job another instance completed while its own write of it failed", async () => {
+    const { proxy, store, other, late } = await storeLosingAnswers();
+    try {
+      const job = jobRecord();
+      await store.createJob(job);
+      const change = { jobId: job.jobId!, status: "completed" as const, at: Date.now(), event: completedEvent(job.jobId!), transcript: transcriptOf(job) };
+
+      // Refused at the door (it never reached the database); the copy that reached another instance stores it.
+      proxy.cut();
+      expect((await rejection(store.changeStatus(job.ref, change))).message).toMatch(/the database is unreachable/);
+      expect(await other.changeStatus(job.ref, change)).toMatchObject({ outcome: "advanced", job: { processed: true } });
+      proxy.restore();
+      await store.whenHealthy();
+      expect(late).toEqual([]);
+      expect(await store.changeStatus(job.ref, change)).toMatchObject({ outcome: "unchanged" });
+      expect(late).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("waits for a statement the database still runs after its client gave up (blocked by a lock) and tells of it once it commits", async () => {
+    // Heartbeats every 200 ms: they look again at what the probe found still running.
+    const { proxy, store, other, late } = await storeLosingAnswers({ queryTimeoutMs: 300, leaseMs: 600 });
+    const locker = new pg.Client({ connectionString: DATABASE_URL });
+    await locker.connect();
+    try {
+      const job = jobRecord();
+      await store.createJob(job);
+      const transcript = transcriptOf(job);
+      await locker.query("BEGIN");
+      await locker.query(`SELECT 1 FROM "${SCHEMA}".jobs WHERE ref = $1 FOR UPDATE`, [job.ref]);
+
+      const failed = await rejection(store.changeStatus(job.ref, { jobId: job.jobId!, status: "completed", at: Date.now(), event: completedEvent(job.jobId!), transcript }));
+      expect(failed.message).toMatch(/the database is unreachable \(Query read timeout\)/);
+      await store.whenHealthy();
+      // Still waiting for the lock: not committed, not told.
+      expect(await other.job(job.ref)).toMatchObject({ processed: false });
+      expect(late).toEqual([]);
+
+      await locker.query("COMMIT");
+      await vi.waitFor(() => expect(late).toEqual([[job.ref, transcript]]), { timeout: 5000 });
+      expect(await other.job(job.ref)).toMatchObject({ status: "completed", processed: true });
+    } finally {
+      await locker.end();
       await proxy.close();
     }
   });

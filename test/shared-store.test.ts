@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { type Provider, StoreError, Transcriber, type TranscriberOptions } from "hookscribe";
+import { type DeliveryInfo, type Provider, StoreError, Transcriber, type TranscriberOptions } from "hookscribe";
 import { postgresStore } from "hookscribe/postgres";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type DevProvider, startDevProvider } from "../src/dev/dev-provider.js";
 import { PostgresJobStore } from "../src/store/postgres/postgres-job-store.js";
@@ -12,6 +13,8 @@ import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, dropSchemas, fastProvider, re
  */
 
 const SCHEMA = `shared_${randomBytes(6).toString("hex")}`;
+/** A schema of its own: no delivery left by another test to take over. */
+const LOST_ANSWER_SCHEMA = `${SCHEMA}_lost`;
 const clients: Transcriber[] = [];
 let dev: DevProvider | undefined;
 
@@ -22,7 +25,7 @@ afterEach(async () => {
   dev = undefined;
 });
 
-afterAll(() => dropSchemas([SCHEMA]));
+afterAll(() => dropSchemas([SCHEMA, LOST_ANSWER_SCHEMA]));
 
 function replica(provider: Provider, options: Partial<TranscriberOptions> = {}): Transcriber {
   const client = new Transcriber({
@@ -74,6 +77,50 @@ describe("two replicas on one schema", () => {
     const error = await rejection(job);
     expect(error.name).toBe("TranscriptionTimeoutError");
     expect(error.message).toMatch(/another instance is processing/);
+  });
+
+  it("a full webhook whose status change commits and loses its answer: 503, the redelivery is a duplicate, and 'transcript' fires once where it was stored", async () => {
+    dev = await startDevProvider(FAST_DEV);
+    // The pool the application gives: the first statement that stores a transcript with its
+    // webhook runs and commits, and its answer is lost, as when the connection breaks right then.
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let lost = 0;
+    Object.assign(pool, {
+      query: async (...args: unknown[]) => {
+        const result = await query(...args);
+        const [text, values] = typeof args[0] === "string" ? [args[0], args[1] as unknown[]] : [(args[0] as { text: string }).text, []];
+        // A status change (its transcripts are the tenth parameter) that carries one.
+        const transcripts = text.includes("AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)") ? (values[9] as unknown[]) : [];
+        if (lost === 0 && transcripts.some((transcript) => transcript !== null)) {
+          lost += 1;
+          throw new Error("Connection terminated unexpectedly");
+        }
+        return result;
+      },
+    });
+    try {
+      const client = replica(fastProvider(dev), { store: postgresStore({ pool, schema: LOST_ANSWER_SCHEMA, leaseMs: 5000, probeIntervalMs: 20 }) });
+      const announced: string[] = [];
+      const deliveries: DeliveryInfo[] = [];
+      client.on("transcript", (t) => announced.push(t.jobId));
+      client.on("delivery", (info) => deliveries.push(info));
+      await client.start();
+
+      const transcript = await client.transcribe("https://audio.example/answer-lost.wav");
+      expect(transcript.text).toBe(SAMPLE_TEXT);
+      expect(lost).toBe(1);
+      await until(() => dev!.job(transcript.jobId)?.deliveries.completed?.state === "delivered");
+      // The completed webhook's two deliveries come last (a processing one may come before).
+      expect(deliveries.map(({ statusCode, outcome }) => [statusCode, outcome]).slice(-2)).toEqual([
+        [503, "refused"],
+        [200, "duplicate"],
+      ]);
+      await client.close();
+      expect(announced).toEqual([transcript.jobId]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it("a job B finished whose transcript A cannot read, with the store healthy, rejects A's waiter with the StoreError instead of reading it again and again", async () => {

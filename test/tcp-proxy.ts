@@ -5,8 +5,8 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
  * the server: `cut()` destroys every connection it carries and closes each new one at once until
  * `restore()`. `freeze()` makes every connection it carries half-open instead: bytes stop flowing
  * both ways, and neither side's socket is closed (a peer gone without a word, a NAT that forgot
- * the connection), while new connections pass as usual. For a database used by other tests at
- * the same time.
+ * the connection), while new connections pass as usual. `dropReplies()` stops only the server's
+ * answers on the connections it carries. For a database used by other tests at the same time.
  */
 export class TcpProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
@@ -63,6 +63,17 @@ export class TcpProxy {
     // Still destroyed by cut() and close(), never forwarded again.
     for (const pair of this.pairs) this.stuck.add(pair);
     this.pairs.clear();
+  }
+
+  /**
+   * From now on, on every connection open now, what the client sends still reaches the server and
+   * what the server answers is dropped: a statement runs (and commits) and its answer is lost.
+   */
+  dropReplies(): void {
+    for (const [client, upstream] of this.pairs) {
+      upstream.unpipe(client);
+      upstream.on("data", () => undefined);
+    }
   }
 
   restore(): void {

@@ -143,6 +143,16 @@ export interface JobStore {
    */
   watch(listener: (ref: string | undefined) => void): () => void;
 
+  /**
+   * Tells `listener` about each transcript a write of this instance stored with its job marked
+   * processed although the write rejected (a database committed it, and the answer was lost with
+   * the connection): that write is the one that completed the job, so its announcement is due
+   * here, once, whenever the store learns it (a retry of the write finds the job done and
+   * announces nothing). Returns the unsubscribe function. A store whose rejected writes leave
+   * nothing behind, like the JSON file, has no need of it.
+   */
+  watchLateCompletions?(listener: (ref: string, transcript: Transcript) => void): () => void;
+
   /** Removes processed jobs (and their transcripts and deliveries) finished before `before`; returns how many. */
   prune(before: number): Promise<number>;
 }

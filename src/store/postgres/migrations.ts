@@ -68,6 +68,9 @@ const MIGRATIONS: readonly ((schema: string) => string)[] = [
       body json NOT NULL
     );
   `,
+  // The statement that marked a job processed with its transcript: after a lost answer, the
+  // instance that sent it finds out whether it committed.
+  (s) => `ALTER TABLE ${s}.jobs ADD COLUMN completed_by uuid;`,
 ];
 
 /** The version this code brings a schema to. */

@@ -18,6 +18,7 @@ import { StatementBatch } from "./statement-batch.js";
 import { StoreHealth } from "./store-health.js";
 import { StoreReads, type StoreTables } from "./store-reads.js";
 import { inTransaction } from "./transaction.js";
+import { UncertainCompletions } from "./uncertain-completions.js";
 
 export interface PostgresJobStoreOptions {
   /** A pool of the application's; the store never ends it. Exactly one of `pool` and `connectionString`. */
@@ -82,9 +83,11 @@ const ERROR_RANK = statusRank("error");
  * already. A completion (a delivery completed, or a full answer stored with its job processed) is
  * told to every instance, this one included: when its reply is lost (the connection broke after
  * COMMIT), the retry (the worker's, or the provider's redelivery) finds the job done and resolves
- * nobody, and this notification is what has the follower read the job, processed, from the store.
- * When the reply does come, the job's waiters were resolved already, and the follower has nothing
- * to read. (An instance of an earlier version reads `*` as another instance: it is told too.)
+ * nobody, and this notification has the follower read the job, processed, from the store as soon
+ * as it comes (the instance learns that the completion was its own, and announces it, only once
+ * its pool reaches the database again: see `UncertainCompletions`). When the reply does come, the
+ * job's waiters were resolved already, and the follower has nothing to read. (An instance of an
+ * earlier version reads `*` as another instance: it is told too.)
  */
 const EVERY_INSTANCE = "*";
 
@@ -102,7 +105,11 @@ const EVERY_INSTANCE = "*";
  *   else can change the delivery or its job: `claim()` of it, and `job()` of its job, are
  *   answered from what this instance last wrote or read back, without a statement.
  * - Completing a delivery is one statement too: the holder's `DELETE` of it, the transcript, the
- *   job marked processed and the notification, all or nothing.
+ *   job marked processed and the notification, all or nothing. A statement that stores a
+ *   transcript writes an id of its own into the job's `completed_by`: when its connection breaks
+ *   before the answer comes, the store looks the id up once the statement is over and the
+ *   database answers again (`UncertainCompletions`), and tells `watchLateCompletions()`
+ *   listeners about a completion that did commit.
  * - Every change that may resolve a waiter is announced with `NOTIFY` on `<schema>_changes`,
  *   sent at commit; each instance `LISTEN`s on a connection of its own and hands other instances'
  *   changes, and every completion (its own too, see `EVERY_INSTANCE`), to `watch()` listeners.
@@ -135,6 +142,8 @@ export class PostgresJobStore implements JobStore {
   /** Deliveries this instance has added since it was created: tells which ones a count still under way may have missed. */
   private added = 0;
   private readonly listeners = new Set<(ref: string | undefined) => void>();
+  /** Completions whose answer was lost: confirmed by the health probe and by each heartbeat. */
+  private readonly uncertain: UncertainCompletions;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** Status changes and completions in flight together go as one statement (see `StatementBatch`). */
   private readonly statusChanges = new StatementBatch<PendingStatusChange, Record<string, unknown> | undefined>({
@@ -165,10 +174,19 @@ export class PostgresJobStore implements JobStore {
     this.reads = new StoreReads(options.schema, this.location);
     this.tables = this.reads.tables;
     this.channel = `${options.schema}_changes`;
+    this.uncertain = new UncertainCompletions(this.tables, this.location);
     this.lease = `${options.leaseMs} milliseconds`;
     this.health = new StoreHealth(
-      // Bounded on a given pool too: a probe stuck on a half-open connection would never end the outage.
-      () => this.connectedPool().query({ text: "SELECT 1", query_timeout: this.queryTimeoutMs } as QueryConfig),
+      async () => {
+        // Bounded on a given pool too: a probe stuck on a half-open connection would never end the outage.
+        const pool = this.connectedPool();
+        await pool.query({ text: "SELECT 1", query_timeout: this.queryTimeoutMs } as QueryConfig);
+        // Before writes are taken again, so usually before a retry finds such a job done. Any
+        // other failure leaves it to the heartbeats: the database does answer.
+        await this.uncertain.confirm(pool, this.queryTimeoutMs).catch((error: unknown) => {
+          if (isConnectionError(error)) throw error;
+        });
+      },
       options.probeIntervalMs,
       // The listening connection may have broken in the outage, or be waiting to reconnect.
       () => this.feed?.ensureListening(),
@@ -228,6 +246,7 @@ export class PostgresJobStore implements JobStore {
     this.health.stop();
     await this.heartbeat;
     await this.feed?.stop();
+    this.uncertain.clear();
     // Best effort: a hold left behind only delays another instance's takeover by leaseMs.
     await pool.query(`UPDATE ${this.tables.deliveries} SET holder = NULL, lease_until = NULL WHERE holder = $1`, [this.instanceId]).catch(() => undefined);
     this.forgetHolds();
@@ -352,15 +371,17 @@ export class PostgresJobStore implements JobStore {
     // By ref: the jobs are updated (and locked) in the order they come, so a batch of another
     // replica that shares some of them locks those in the same order rather than in a deadlock.
     const changes = [...pending].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
-    const { rows } = await this.connectedPool().query(
-      `WITH input AS (
+    const completion = this.uncertain.begin(changes.filter(({ transcript }) => transcript !== null).map(({ ref }) => ref));
+    const statement = this.connectedPool().query(
+      `${completion.marker}WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::boolean[], $8::text[], $9::json[], $10::json[])
                     AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)
        ), moved AS (
          UPDATE ${this.tables.jobs} j
             SET job_id = i.job_id, status = i.status, status_rank = i.status_rank, updated_at = i.at, error = coalesce(i.error, j.error),
                 finished_at = CASE WHEN i.terminal THEN i.at ELSE j.finished_at END,
-                processed = j.processed OR i.transcript IS NOT NULL
+                processed = j.processed OR i.transcript IS NOT NULL,
+                completed_by = CASE WHEN i.transcript IS NOT NULL THEN $16::uuid ELSE j.completed_by END
            FROM input i
           WHERE j.ref = i.ref AND j.status_rank < i.status_rank AND (j.job_id IS NULL OR j.job_id = i.job_id)
       RETURNING ${JOB_COLUMNS.split(", ").map((column) => `j.${column}`).join(", ")}
@@ -394,8 +415,10 @@ export class PostgresJobStore implements JobStore {
         this.channel,
         this.payload(""),
         `${EVERY_INSTANCE}:`,
+        completion.id,
       ],
     );
+    const { rows } = await this.uncertain.track(completion, statement);
     const byRef = new Map(rows.map((row) => [row.ref as string, row as Record<string, unknown>]));
     return pending.map(({ ref }) => byRef.get(ref));
   }
@@ -462,7 +485,7 @@ export class PostgresJobStore implements JobStore {
       if (held) doubt(held);
       let completed: { dead_lettered: boolean } | undefined;
       try {
-        completed = await this.completions.submit({ deliveryId, outcome, at });
+        completed = await this.completions.submit({ deliveryId, ref: held?.delivery.ref, outcome, at });
       } catch (error) {
         if (held) doubt(held);
         throw error;
@@ -483,8 +506,9 @@ export class PostgresJobStore implements JobStore {
    */
   private async applyCompletions(completions: PendingCompletion[]): Promise<({ dead_lettered: boolean } | undefined)[]> {
     const { deliveries, deadLetters, transcripts, jobs } = this.tables;
-    const { rows } = await this.connectedPool().query<{ id: string; dead_lettered: boolean }>(
-      `WITH input AS (
+    const completion = this.uncertain.begin(completions.flatMap(({ ref, outcome }) => (ref !== undefined && outcome.kind === "completed" ? [ref] : [])));
+    const statement = this.connectedPool().query<{ id: string; dead_lettered: boolean }>(
+      `${completion.marker}WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::json[], $5::text[]) AS i(id, kind, at, transcript, error)
        ), done AS (
          DELETE FROM ${deliveries} d USING input i
@@ -500,7 +524,8 @@ export class PostgresJobStore implements JobStore {
                 status = CASE WHEN done.kind = 'error' THEN 'error' ELSE j.status END,
                 status_rank = CASE WHEN done.kind = 'error' THEN $7::smallint ELSE j.status_rank END,
                 error = CASE WHEN done.kind = 'error' THEN done.error ELSE j.error END,
-                finished_at = CASE WHEN done.kind = 'error' THEN coalesce(j.finished_at, done.at) ELSE j.finished_at END
+                finished_at = CASE WHEN done.kind = 'error' THEN coalesce(j.finished_at, done.at) ELSE j.finished_at END,
+                completed_by = CASE WHEN done.kind = 'completed' THEN $10::uuid ELSE j.completed_by END
            FROM done
           WHERE j.ref = done.ref AND done.kind <> 'already-processed'
        )
@@ -515,8 +540,10 @@ export class PostgresJobStore implements JobStore {
         ERROR_RANK,
         this.channel,
         `${EVERY_INSTANCE}:`,
+        completion.id,
       ],
     );
+    const { rows } = await this.uncertain.track(completion, statement);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return completions.map(({ deliveryId }) => byId.get(deliveryId));
   }
@@ -548,6 +575,10 @@ export class PostgresJobStore implements JobStore {
   watch(listener: (ref: string | undefined) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  watchLateCompletions(listener: (ref: string, transcript: Transcript) => void): () => void {
+    return this.uncertain.watch(listener);
   }
 
   prune(before: number): Promise<number> {
@@ -640,6 +671,7 @@ export class PostgresJobStore implements JobStore {
         }
       }
       await this.refreshUnprocessed(pool);
+      await this.uncertain.confirm(pool, this.queryTimeoutMs);
     } catch (error) {
       // The next beat tries again; an unreachable database also starts the health probe.
       this.failure("renew the leases", error);
@@ -753,6 +785,8 @@ interface PendingStatusChange {
 
 interface PendingCompletion {
   deliveryId: string;
+  /** The delivery's job, known while this instance holds the delivery: without it, a lost answer is not looked up. */
+  ref: string | undefined;
   outcome: DeliveryOutcome;
   at: number;
 }
