@@ -14,18 +14,40 @@ import { FAST_DEV, SAMPLE_TEXT, TEST_DATABASE_URL, dropSchemas, fastProvider, re
 
 const SCHEMA = `shared_${randomBytes(6).toString("hex")}`;
 /** A schema of its own: no delivery left by another test to take over. */
-const LOST_ANSWER_SCHEMA = `${SCHEMA}_lost`;
+const OWN_SCHEMA = `${SCHEMA}_own`;
 const clients: Transcriber[] = [];
+const pools: pg.Pool[] = [];
 let dev: DevProvider | undefined;
 
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const client of clients.splice(0)) await client.close();
+  for (const pool of pools.splice(0)) await pool.end();
   await dev?.close();
   dev = undefined;
 });
 
-afterAll(() => dropSchemas([SCHEMA, LOST_ANSWER_SCHEMA]));
+afterAll(() => dropSchemas([SCHEMA, OWN_SCHEMA]));
+
+/**
+ * The pool an application gives, whose answers to status changes that store a transcript with
+ * their webhook (a job completed on receipt) reach the store through `answer`; ended after the test.
+ */
+function poolAnsweringCompletions(answer: (result: Promise<unknown>) => Promise<unknown>): pg.Pool {
+  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+  pools.push(pool);
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(pool, {
+    query: (...args: unknown[]) => {
+      const result = query(...args);
+      const [text, values] = typeof args[0] === "string" ? [args[0], args[1] as unknown[]] : [(args[0] as { text: string }).text, []];
+      // A status change (its transcripts are the tenth parameter) that carries one.
+      const transcripts = text.includes("AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)") ? (values[9] as unknown[]) : [];
+      return transcripts.some((transcript) => transcript !== null) ? answer(result) : result;
+    },
+  });
+  return pool;
+}
 
 function replica(provider: Provider, options: Partial<TranscriberOptions> = {}): Transcriber {
   const client = new Transcriber({
@@ -81,46 +103,51 @@ describe("two replicas on one schema", () => {
 
   it("a full webhook whose status change commits and loses its answer: 503, the redelivery is a duplicate, and 'transcript' fires once where it was stored", async () => {
     dev = await startDevProvider(FAST_DEV);
-    // The pool the application gives: the first statement that stores a transcript with its
-    // webhook runs and commits, and its answer is lost, as when the connection breaks right then.
-    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL });
-    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    // The first statement that stores a transcript with its webhook runs and commits, and its
+    // answer is lost, as when the connection breaks right then.
     let lost = 0;
-    Object.assign(pool, {
-      query: async (...args: unknown[]) => {
-        const result = await query(...args);
-        const [text, values] = typeof args[0] === "string" ? [args[0], args[1] as unknown[]] : [(args[0] as { text: string }).text, []];
-        // A status change (its transcripts are the tenth parameter) that carries one.
-        const transcripts = text.includes("AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)") ? (values[9] as unknown[]) : [];
-        if (lost === 0 && transcripts.some((transcript) => transcript !== null)) {
-          lost += 1;
-          throw new Error("Connection terminated unexpectedly");
-        }
-        return result;
-      },
+    const pool = poolAnsweringCompletions(async (answer) => {
+      await answer;
+      if (lost > 0) return answer;
+      lost += 1;
+      throw new Error("Connection terminated unexpectedly");
     });
-    try {
-      const client = replica(fastProvider(dev), { store: postgresStore({ pool, schema: LOST_ANSWER_SCHEMA, leaseMs: 5000, probeIntervalMs: 20 }) });
-      const announced: string[] = [];
-      const deliveries: DeliveryInfo[] = [];
-      client.on("transcript", (t) => announced.push(t.jobId));
-      client.on("delivery", (info) => deliveries.push(info));
-      await client.start();
+    const client = replica(fastProvider(dev), { store: postgresStore({ pool, schema: OWN_SCHEMA, leaseMs: 5000, probeIntervalMs: 20 }) });
+    const announced: string[] = [];
+    const deliveries: DeliveryInfo[] = [];
+    client.on("transcript", (t) => announced.push(t.jobId));
+    client.on("delivery", (info) => deliveries.push(info));
+    await client.start();
 
-      const transcript = await client.transcribe("https://audio.example/answer-lost.wav");
-      expect(transcript.text).toBe(SAMPLE_TEXT);
-      expect(lost).toBe(1);
-      await until(() => dev!.job(transcript.jobId)?.deliveries.completed?.state === "delivered");
-      // The completed webhook's two deliveries come last (a processing one may come before).
-      expect(deliveries.map(({ statusCode, outcome }) => [statusCode, outcome]).slice(-2)).toEqual([
-        [503, "refused"],
-        [200, "duplicate"],
-      ]);
-      await client.close();
-      expect(announced).toEqual([transcript.jobId]);
-    } finally {
-      await pool.end();
-    }
+    const transcript = await client.transcribe("https://audio.example/answer-lost.wav");
+    expect(transcript.text).toBe(SAMPLE_TEXT);
+    expect(lost).toBe(1);
+    await until(() => dev!.job(transcript.jobId)?.deliveries.completed?.state === "delivered");
+    // The completed webhook's two deliveries come last (a processing one may come before).
+    expect(deliveries.map(({ statusCode, outcome }) => [statusCode, outcome]).slice(-2)).toEqual([
+      [503, "refused"],
+      [200, "duplicate"],
+    ]);
+    await client.close();
+    expect(announced).toEqual([transcript.jobId]);
+  });
+
+  it("on the replica that completes a job, its handle settles with the announcement even when the commit's notification outruns the answer", async () => {
+    dev = await startDevProvider(FAST_DEV);
+    // Each answer to a completion on receipt comes 100 ms after its commit, and its NOTIFY.
+    const pool = poolAnsweringCompletions(async (answer) => {
+      const result = await answer;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return result;
+    });
+    const client = replica(fastProvider(dev), { store: postgresStore({ pool, schema: OWN_SCHEMA, leaseMs: 5000, probeIntervalMs: 20 }) });
+    const announced: string[] = [];
+    client.on("transcript", (t) => announced.push(t.jobId));
+    await client.start();
+
+    const transcript = await client.transcribe("https://audio.example/slow-answer.wav");
+    // Settled by the announcement, not by the notification that came before it.
+    expect(announced).toEqual([transcript.jobId]);
   });
 
   it("a job B finished whose transcript A cannot read, with the store healthy, rejects A's waiter with the StoreError instead of reading it again and again", async () => {

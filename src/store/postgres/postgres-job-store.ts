@@ -112,7 +112,8 @@ const EVERY_INSTANCE = "*";
  *   listeners about a completion that did commit.
  * - Every change that may resolve a waiter is announced with `NOTIFY` on `<schema>_changes`,
  *   sent at commit; each instance `LISTEN`s on a connection of its own and hands other instances'
- *   changes, and every completion (its own too, see `EVERY_INSTANCE`), to `watch()` listeners.
+ *   changes, and every completion (its own too, see `EVERY_INSTANCE`), to `watch()` listeners;
+ *   one about a job this instance is completing once that write has settled (`completingHere`).
  *   PostgreSQL commits transactions that notify one at a time, so status changes (and
  *   completions) under way together go as one statement (`StatementBatch`): one commit for all of
  *   them, each one's promise settled by it.
@@ -142,6 +143,10 @@ export class PostgresJobStore implements JobStore {
   /** Deliveries this instance has added since it was created: tells which ones a count still under way may have missed. */
   private added = 0;
   private readonly listeners = new Set<(ref: string | undefined) => void>();
+  /** Jobs that statements of this instance in flight may complete, each with how many: see `completingHere`. */
+  private readonly completing = new Map<string, number>();
+  /** Jobs whose notification came while this instance was completing them: told once that settled. */
+  private readonly heldBack = new Set<string>();
   /** Completions whose answer was lost: confirmed by the health probe and by each heartbeat. */
   private readonly uncertain: UncertainCompletions;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -334,7 +339,8 @@ export class PostgresJobStore implements JobStore {
       const transcript = change.status === "completed" && change.transcript ? JSON.stringify(change.transcript) : null;
       const event = terminal && change.event && transcript === null ? JSON.stringify(change.event) : null;
       const sentAt = performance.now();
-      const row = await this.statusChanges.submit({ ref, change, terminal, event, transcript, deliveryId: randomUUID() });
+      const pending = { ref, change, terminal, event, transcript, deliveryId: randomUUID() };
+      const row = await this.completingHere(transcript === null ? undefined : ref, this.statusChanges.submit(pending));
       if (row) {
         const job = jobFromRow(row, this.location);
         const deliveryId = (row.delivery_id as string | null) ?? undefined;
@@ -485,7 +491,7 @@ export class PostgresJobStore implements JobStore {
       if (held) doubt(held);
       let completed: { dead_lettered: boolean } | undefined;
       try {
-        completed = await this.completions.submit({ deliveryId, ref: held?.delivery.ref, outcome, at });
+        completed = await this.completingHere(held?.delivery.ref, this.completions.submit({ deliveryId, ref: held?.delivery.ref, outcome, at }));
       } catch (error) {
         if (held) doubt(held);
         throw error;
@@ -734,11 +740,37 @@ export class PostgresJobStore implements JobStore {
     return `${this.instanceId}:${ref}`;
   }
 
-  /** Tells the listeners about a notification's ref, unless it is one of this instance's own status changes. */
+  /**
+   * Tells the listeners about a notification's ref, unless it is one of this instance's own status
+   * changes; about a job this instance is completing, once that write has settled.
+   */
   private notified(payload: string): void {
     const separator = payload.indexOf(":");
     if (separator < 0 || payload.slice(0, separator) === this.instanceId) return;
-    this.tell(payload.slice(separator + 1));
+    const ref = payload.slice(separator + 1);
+    if (this.completing.has(ref)) this.heldBack.add(ref);
+    else this.tell(ref);
+  }
+
+  /**
+   * The outcome of `write`, which may complete the job `ref` here. Its commit's notification can
+   * arrive before its answer; held back until the write has settled, it reaches the follower after
+   * the caller has announced the job (which follows the answer in the same turn of the event loop),
+   * so waiters are resolved where the job is announced, with its shared files revoked.
+   */
+  private async completingHere<T>(ref: string | undefined, write: Promise<T>): Promise<T> {
+    if (ref === undefined) return write;
+    this.completing.set(ref, (this.completing.get(ref) ?? 0) + 1);
+    try {
+      return await write;
+    } finally {
+      const left = this.completing.get(ref)! - 1;
+      if (left > 0) this.completing.set(ref, left);
+      else {
+        this.completing.delete(ref);
+        if (this.heldBack.delete(ref)) setImmediate(() => this.tell(ref));
+      }
+    }
   }
 
   private tell(ref: string | undefined): void {
