@@ -30,8 +30,9 @@ afterEach(async () => {
 afterAll(() => dropSchemas([SCHEMA, OWN_SCHEMA]));
 
 /**
- * The pool an application gives, whose answers to status changes that store a transcript with
- * their webhook (a job completed on receipt) reach the store through `answer`; ended after the test.
+ * The pool an application gives, whose answers to the statements that complete jobs (a status
+ * change that stores the transcript its webhook carried, the worker's completion of a delivery)
+ * reach the store through `answer`; ended after the test.
  */
 function poolAnsweringCompletions(answer: (result: Promise<unknown>) => Promise<unknown>): pg.Pool {
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL });
@@ -43,7 +44,8 @@ function poolAnsweringCompletions(answer: (result: Promise<unknown>) => Promise<
       const [text, values] = typeof args[0] === "string" ? [args[0], args[1] as unknown[]] : [(args[0] as { text: string }).text, []];
       // A status change (its transcripts are the tenth parameter) that carries one.
       const transcripts = text.includes("AS i(ref, job_id, status, status_rank, at, error, terminal, delivery_id, event, transcript)") ? (values[9] as unknown[]) : [];
-      return transcripts.some((transcript) => transcript !== null) ? answer(result) : result;
+      const completes = transcripts.some((transcript) => transcript !== null) || text.includes("AS i(id, kind, at, transcript, error)");
+      return completes ? answer(result) : result;
     },
   });
   return pool;
@@ -132,9 +134,12 @@ describe("two replicas on one schema", () => {
     expect(announced).toEqual([transcript.jobId]);
   });
 
-  it("on the replica that completes a job, its handle settles with the announcement even when the commit's notification outruns the answer", async () => {
-    dev = await startDevProvider(FAST_DEV);
-    // Each answer to a completion on receipt comes 100 ms after its commit, and its NOTIFY.
+  it.each([
+    ["a webhook that carries its transcript", false],
+    ["a thin webhook the worker completes", true],
+  ])("on the replica that completes a job (%s), its handle settles with the announcement even when the commit's notification outruns the answer", async (_, thinPayloads) => {
+    dev = await startDevProvider({ ...FAST_DEV, faults: { thinPayloads } });
+    // Each answer to a completion comes 100 ms after its commit, and its NOTIFY.
     const pool = poolAnsweringCompletions(async (answer) => {
       const result = await answer;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -113,7 +113,8 @@ const EVERY_INSTANCE = "*";
  * - Every change that may resolve a waiter is announced with `NOTIFY` on `<schema>_changes`,
  *   sent at commit; each instance `LISTEN`s on a connection of its own and hands other instances'
  *   changes, and every completion (its own too, see `EVERY_INSTANCE`), to `watch()` listeners;
- *   one about a job this instance is completing once that write has settled (`completingHere`).
+ *   one about a job this instance is completing is handed on only once that write has settled
+ *   (`whileCompleting`).
  *   PostgreSQL commits transactions that notify one at a time, so status changes (and
  *   completions) under way together go as one statement (`StatementBatch`): one commit for all of
  *   them, each one's promise settled by it.
@@ -143,7 +144,7 @@ export class PostgresJobStore implements JobStore {
   /** Deliveries this instance has added since it was created: tells which ones a count still under way may have missed. */
   private added = 0;
   private readonly listeners = new Set<(ref: string | undefined) => void>();
-  /** Jobs that statements of this instance in flight may complete, each with how many: see `completingHere`. */
+  /** Refs with completing writes of this instance in flight, and how many: see `whileCompleting`. */
   private readonly completing = new Map<string, number>();
   /** Jobs whose notification came while this instance was completing them: told once that settled. */
   private readonly heldBack = new Set<string>();
@@ -340,7 +341,8 @@ export class PostgresJobStore implements JobStore {
       const event = terminal && change.event && transcript === null ? JSON.stringify(change.event) : null;
       const sentAt = performance.now();
       const pending = { ref, change, terminal, event, transcript, deliveryId: randomUUID() };
-      const row = await this.completingHere(transcript === null ? undefined : ref, this.statusChanges.submit(pending));
+      // Only a change with its transcript completes the job; a terminal event without one becomes a delivery.
+      const row = await this.whileCompleting(transcript === null ? undefined : ref, this.statusChanges.submit(pending));
       if (row) {
         const job = jobFromRow(row, this.location);
         const deliveryId = (row.delivery_id as string | null) ?? undefined;
@@ -491,7 +493,7 @@ export class PostgresJobStore implements JobStore {
       if (held) doubt(held);
       let completed: { dead_lettered: boolean } | undefined;
       try {
-        completed = await this.completingHere(held?.delivery.ref, this.completions.submit({ deliveryId, ref: held?.delivery.ref, outcome, at }));
+        completed = await this.whileCompleting(held?.delivery.ref, this.completions.submit({ deliveryId, ref: held?.delivery.ref, outcome, at }));
       } catch (error) {
         if (held) doubt(held);
         throw error;
@@ -756,9 +758,13 @@ export class PostgresJobStore implements JobStore {
    * The outcome of `write`, which may complete the job `ref` here. Its commit's notification can
    * arrive before its answer; held back until the write has settled, it reaches the follower after
    * the caller has announced the job (which follows the answer in the same turn of the event loop),
-   * so waiters are resolved where the job is announced, with its shared files revoked.
+   * so the job's waiters here are resolved by its announcement, with its shared files revoked.
+   * This narrows the race, it does not close it: a follower's read already under way, or one after
+   * the listener reconnected, may still see the job processed first; so may one after a lost
+   * answer, whose announcement waits for `UncertainCompletions`. Another instance's notification
+   * about the job waits too, at most as long as the write (bounded by the query timeout).
    */
-  private async completingHere<T>(ref: string | undefined, write: Promise<T>): Promise<T> {
+  private async whileCompleting<T>(ref: string | undefined, write: Promise<T>): Promise<T> {
     if (ref === undefined) return write;
     this.completing.set(ref, (this.completing.get(ref) ?? 0) + 1);
     try {
