@@ -17,6 +17,7 @@ import { statusRank } from "./status-rank.js";
 import { StatementBatch } from "./statement-batch.js";
 import { StoreHealth } from "./store-health.js";
 import { StoreReads, type StoreTables } from "./store-reads.js";
+import { Listeners } from "./listeners.js";
 import { inTransaction } from "./transaction.js";
 import { UncertainCompletions } from "./uncertain-completions.js";
 
@@ -143,7 +144,7 @@ export class PostgresJobStore implements JobStore {
   private unprocessed = 0;
   /** Deliveries this instance has added since it was created: tells which ones a count still under way may have missed. */
   private added = 0;
-  private readonly listeners = new Set<(ref: string | undefined) => void>();
+  private readonly listeners = new Listeners<[ref: string | undefined]>();
   /** Refs with completing writes of this instance in flight, and how many: see `whileCompleting`. */
   private readonly completing = new Map<string, number>();
   /** Jobs whose notification came while this instance was completing them: told once that settled. */
@@ -219,7 +220,7 @@ export class PostgresJobStore implements JobStore {
       { retryDelayMs: probeIntervalMs, checkIntervalMs: this.options.listenerCheckMs ?? LISTENER_CHECK_MS, queryTimeoutMs: this.queryTimeoutMs },
       {
         notified: (payload) => this.notified(payload),
-        reconnected: () => this.tell(undefined),
+        reconnected: () => this.listeners.tell(undefined),
       },
     );
     try {
@@ -581,8 +582,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   watch(listener: (ref: string | undefined) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   watchLateCompletions(listener: (ref: string, transcript: Transcript) => void): () => void {
@@ -751,7 +751,7 @@ export class PostgresJobStore implements JobStore {
     if (separator < 0 || payload.slice(0, separator) === this.instanceId) return;
     const ref = payload.slice(separator + 1);
     if (this.completing.has(ref)) this.heldBack.add(ref);
-    else this.tell(ref);
+    else this.listeners.tell(ref);
   }
 
   /**
@@ -774,17 +774,7 @@ export class PostgresJobStore implements JobStore {
       if (left > 0) this.completing.set(ref, left);
       else {
         this.completing.delete(ref);
-        if (this.heldBack.delete(ref)) setImmediate(() => this.tell(ref));
-      }
-    }
-  }
-
-  private tell(ref: string | undefined): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(ref);
-      } catch {
-        // A listener's failure is its own; the others are still told.
+        if (this.heldBack.delete(ref)) setImmediate(() => this.listeners.tell(ref));
       }
     }
   }

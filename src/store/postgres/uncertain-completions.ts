@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { QueryConfig } from "pg";
 import type { Transcript } from "../../domain/transcript.js";
 import { isConnectionError } from "./failures.js";
+import { Listeners } from "./listeners.js";
 import { transcriptFromRow } from "./rows.js";
 import type { Queryable, StoreTables } from "./store-reads.js";
 
@@ -28,7 +29,7 @@ export interface Completion {
  */
 export class UncertainCompletions {
   private readonly unknown = new Map<string, Completion>();
-  private readonly listeners = new Set<(ref: string, transcript: Transcript) => void>();
+  private readonly listeners = new Listeners<[ref: string, transcript: Transcript]>();
   private confirming: Promise<void> | undefined;
 
   constructor(
@@ -53,8 +54,7 @@ export class UncertainCompletions {
   }
 
   watch(listener: (ref: string, transcript: Transcript) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /**
@@ -100,13 +100,7 @@ export class UncertainCompletions {
         // Unreadable: whoever reads the job learns why; there is nothing to announce.
         continue;
       }
-      for (const listener of this.listeners) {
-        try {
-          listener(row.ref as string, transcript);
-        } catch {
-          // A listener's failure is its own; the others are still told.
-        }
-      }
+      this.listeners.tell(row.ref as string, transcript);
     }
   }
 }
